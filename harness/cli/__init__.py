@@ -1,0 +1,1 @@
+"""The `harness` command line (typer); each command lives in its own module."""

@@ -1,0 +1,45 @@
+"""The `harness` command. User errors are one line on stderr and exit code 2, never a traceback."""
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from harness.errors import HarnessError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Evaluate caption-to-image search in a GAN's latent space.")
+
+
+def _register() -> None:
+    from harness.cli import models, search  # noqa: F401  (commands register themselves on `app`)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    _register()
+    try:
+        app(args=argv, standalone_mode=False)
+    except HarnessError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: finished work is saved; rerun the same command to resume", file=sys.stderr)
+        return 130
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            return exc.exit_code
+        if isinstance(exc, click.ClickException):
+            print(f"error: {exc.format_message()}", file=sys.stderr)
+            return 2
+        if isinstance(exc, click.exceptions.Abort):
+            print("aborted", file=sys.stderr)
+            return 130
+        raise
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

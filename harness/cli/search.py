@@ -1,0 +1,59 @@
+"""`harness search CAPTION`: one caption, one method, one seed."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from harness.cli.common import console
+from harness.cli.main import app
+from harness.errors import HarnessError
+
+
+@app.command()
+def search(
+    caption: str = typer.Argument(..., help="the caption to turn into an image"),
+    method: str = typer.Option("four_objective", help="a method of baselines/ or a YAML file"),
+    models: str = typer.Option("default", help="model profile: default, random or tiny"),
+    seed: int = typer.Option(0, help="seed of the initial latents and the optimizer"),
+    out: Path = typer.Option(Path("reports/search"), help="output folder"),
+    device: str = typer.Option("cpu", help="torch device"),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="override a config field: key=value"),
+) -> None:
+    """Search one caption; write selected.png, population/*.png and scores.csv/.parquet to OUT."""
+    from harness.api import search_caption
+    from harness.cli.progress import GenerationProgress
+    from harness.config.methods import load_method
+    from harness.config.run import build_run_config
+    from harness.system import build_system
+    from harness.text import caption_words
+
+    if not caption.strip():
+        raise HarnessError("the caption is empty; give a caption, e.g. harness search \"a cat is lay on the table.\"")
+    caption_words(caption)
+    load_method(method)
+    cfg = build_run_config(sets=set_ or [], models__profile=models, device=device)
+    _check_writable(out)
+    system = build_system(cfg)
+    with GenerationProgress(cfg.search.generations, f"{method} seed {seed}") as progress:
+        result = search_caption(caption, method=method, seed=seed, out=out, system=system, callbacks=[progress])
+    table = Table(title=f"{caption}  [{method}, seed {seed}]")
+    table.add_column("score")
+    table.add_column("selected ↑", justify="right")
+    table.add_column("population mean", justify="right")
+    for name, value in result.selected_scores.items():
+        table.add_row(name, f"{value:.4f}", f"{result.scores[name].mean():.4f}")
+    console.print(table)
+    console.print(f"{result.evaluations} evaluations; outputs in {out}")
+
+
+def _check_writable(out: Path) -> None:
+    import os
+
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK):
+        raise HarnessError(f"cannot write to {out}: {probe} is not a writable folder; choose another --out")

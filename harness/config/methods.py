@@ -1,0 +1,37 @@
+"""Methods are YAML files in baselines/; the file stem is the method's name."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from harness.config.schema import MethodConfig
+from harness.config.typed import from_dict, read_yaml
+from harness.errors import ConfigError
+
+METHOD_ORDER = ("no_selection", "best_of_n", "clip_single", "four_objective")
+
+
+def baselines_dir() -> Path:
+    """$HARNESS_BASELINES, else the baselines/ folder beside the package."""
+    env = os.environ.get("HARNESS_BASELINES")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "baselines"
+
+
+def available_methods(folder: Path | None = None) -> list[str]:
+    folder = folder or baselines_dir()
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def load_method(name: str, folder: Path | None = None) -> MethodConfig:
+    """Load a method by name (from baselines/) or by the path of a YAML file."""
+    path = Path(name)
+    if path.suffix not in (".yaml", ".yml"):
+        folder = folder or baselines_dir()
+        path = folder / f"{name}.yaml"
+        if not path.is_file():
+            known = ", ".join(available_methods(folder)) or "none"
+            raise ConfigError(f"unknown method {name!r}: no {path} (known methods: {known})")
+    data = read_yaml(path)
+    if "name" in data:
+        raise ConfigError(f"{path}: unknown key 'name' (a method's name is its file stem)")
+    return from_dict(MethodConfig, {"name": path.stem, **data}, str(path))

@@ -1,0 +1,145 @@
+"""Typed configuration: one dataclass per section, one comment per field.
+
+`RunConfig` is what `--set key=value` reaches (e.g. `critics.image_real.temperature=0.5`).
+`MethodConfig` is one file of `baselines/`; its file stem is its name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Optional
+
+from harness.errors import ConfigError
+
+
+def _check(ok: bool, where: str, key: str, message: str) -> None:
+    if not ok:
+        raise ConfigError(f"{where}: field '{key}' {message}")
+
+
+@dataclass
+class ModelsConfig:
+    profile: str = "default"  # default | random | tiny: which weights back the models below
+    clip: Optional[str] = None  # open_clip model name or 'local-dir:PATH'; None = the profile's
+    clip_pretrained: Optional[str] = None  # open_clip pretrained tag or checkpoint file; None = profile's
+    classifier: Optional[str] = None  # torchvision classifier name (vgg19_bn) or a tiny-model folder
+    classifier_weights: Optional[str] = None  # torchvision weights enum name or a state-dict file
+    words: Optional[str] = None  # Hugging Face model id or local folder for Flair word embeddings
+    generator: Optional[str] = None  # biggan-deep-{128,256,512}, a local folder, or hf:ORG/REPO
+    cache_dir: Optional[str] = None  # where the tiny profile writes its models; None = ~/.cache/harness
+
+    def validate(self, where: str, prefix: str = "") -> None:
+        _check(self.profile in ("default", "random", "tiny"), where, prefix + "profile",
+               f"must be one of default, random, tiny, got {self.profile!r}")
+
+
+@dataclass
+class GeneratorConfig:
+    truncation: float = 1.0  # BigGAN truncation in (0, 1]: noise bounds and batch-norm statistics
+    class_bound: float = 3.0  # class logits are searched in [-class_bound, class_bound], then softmax
+    batch_size: int = 32  # images decoded per forward pass
+    space: str = "z"  # latent space searched: z (BigGAN has only z)
+
+    def validate(self, where: str, prefix: str = "") -> None:
+        _check(0 < self.truncation <= 1, where, prefix + "truncation", "must be in (0, 1]")
+        _check(self.class_bound > 0, where, prefix + "class_bound", "must be > 0")
+        _check(self.batch_size >= 1, where, prefix + "batch_size", "must be >= 1")
+        _check(self.space == "z", where, prefix + "space", "must be 'z' for BigGAN")
+
+
+@dataclass
+class TextImageConfig:
+    enabled: bool = True  # computed for every method (it is the single objective of clip_single)
+
+
+@dataclass
+class ImageRealConfig:
+    temperature: float = 1.0  # softmax(logits / temperature); low sharpens, high flattens
+
+    def validate(self, where: str, prefix: str = "") -> None:
+        _check(self.temperature > 0, where, prefix + "temperature", "must be > 0")
+
+
+@dataclass
+class RegionWordConfig:
+    grid: int = 2  # crops are a grid x grid tiling of the image ...
+    center: bool = True  # ... plus one centred crop of half the side
+    prompt: str = "a photo of a {}."  # template each caption word is put in before CLIP encodes it
+
+    def validate(self, where: str, prefix: str = "") -> None:
+        _check(self.grid >= 1, where, prefix + "grid", "must be >= 1")
+        _check("{}" in self.prompt, where, prefix + "prompt", "must contain '{}' for the word")
+
+
+@dataclass
+class WordLabelConfig:
+    top_k: int = 1  # how many predicted labels are compared with the caption words
+    temperature: float = 1.0  # softmax temperature that weights the top_k labels
+
+    def validate(self, where: str, prefix: str = "") -> None:
+        _check(1 <= self.top_k <= 1000, where, prefix + "top_k", "must be in 1..1000")
+        _check(self.temperature > 0, where, prefix + "temperature", "must be > 0")
+
+
+@dataclass
+class CriticsConfig:
+    text_image: TextImageConfig = field(default_factory=TextImageConfig)
+    image_real: ImageRealConfig = field(default_factory=ImageRealConfig)
+    region_word: RegionWordConfig = field(default_factory=RegionWordConfig)
+    word_label: WordLabelConfig = field(default_factory=WordLabelConfig)
+    batch_size: int = 64  # images per forward pass through CLIP and the classifier (crops count)
+
+    def validate(self, where: str, prefix: str = "") -> None:
+        _check(self.batch_size >= 1, where, prefix + "batch_size", "must be >= 1")
+
+
+@dataclass
+class SearchConfig:
+    population: int = 100  # individuals kept each generation (the report: 100)
+    offspring: int = 100  # new individuals evaluated each generation after the first (100)
+    generations: int = 50  # generation 0 is the initial population (50 in all)
+
+    def validate(self, where: str, prefix: str = "") -> None:
+        _check(self.population >= 2, where, prefix + "population", "must be >= 2")
+        _check(self.offspring >= 1, where, prefix + "offspring", "must be >= 1")
+        _check(self.generations >= 1, where, prefix + "generations", "must be >= 1")
+
+    @property
+    def budget(self) -> int:
+        """Evaluations of an evolutionary method: population + offspring * (generations - 1)."""
+        return self.population + self.offspring * (self.generations - 1)
+
+
+@dataclass
+class RunConfig:
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    critics: CriticsConfig = field(default_factory=CriticsConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
+    device: str = "cpu"  # torch device: cpu, cuda, cuda:1, ...
+
+
+@dataclass
+class MethodConfig:
+    name: str  # the file stem in baselines/
+    algorithm: Literal["nsga2", "ga", "random", "single"]  # search algorithm
+    description: str = ""  # one line shown in reports
+    objectives: list[str] = field(default_factory=lambda: ["text_image"])  # critics optimized
+    pick: str = "best_text_image_on_front"  # final-pick policy (harness.search.pick)
+    crossover_prob: float = 0.9  # SBX crossover probability
+    crossover_eta: float = 15.0  # SBX distribution index
+    mutation_eta: float = 20.0  # polynomial mutation distribution index
+
+    def validate(self, where: str, prefix: str = "") -> None:
+        from harness.critics import CRITICS
+        from harness.search.pick import PICKS
+
+        for name in self.objectives:
+            _check(name in CRITICS, where, prefix + "objectives",
+                   f"names unknown critic {name!r} (known: {', '.join(CRITICS)})")
+        _check(len(self.objectives) >= 1, where, prefix + "objectives", "must name at least one critic")
+        if self.algorithm == "nsga2":
+            _check(len(self.objectives) >= 2, where, prefix + "objectives", "needs >= 2 critics for nsga2")
+        if self.algorithm == "ga":
+            _check(len(self.objectives) == 1, where, prefix + "objectives", "needs exactly 1 critic for ga")
+        _check(self.pick in PICKS, where, prefix + "pick",
+               f"names unknown policy {self.pick!r} (known: {', '.join(PICKS)})")

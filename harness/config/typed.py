@@ -1,0 +1,153 @@
+"""Build typed config dataclasses from plain dicts, rejecting unknown keys and wrong types.
+
+Every error names the file (or the command-line option) and the dotted field, in one line.
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.errors import ConfigError
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp)).replace("typing.", "")
+
+
+def _coerce(value: Any, tp: Any, where: str, field: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, where, field)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError(errors[0] if errors else f"{where}: field '{field}' has an invalid value {value!r}")
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: field '{field}' must be a mapping, got {value!r}")
+        return from_dict(tp, value, where, prefix=f"{field}.")
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: field '{field}' must be a list, got {value!r}")
+        return [_coerce(v, args[0], where, f"{field}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: field '{field}' must be a mapping, got {value!r}")
+        return {str(k): _coerce(v, args[1], where, f"{field}.{k}") for k, v in value.items()}
+    if origin is typing.Literal:
+        if value not in args:
+            choices = ", ".join(repr(a) for a in args)
+            raise ConfigError(f"{where}: field '{field}' must be one of {choices}, got {value!r}")
+        return value
+    if tp is Any:
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}: field '{field}' must be a number, got {value!r}")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: field '{field}' must be an integer, got {value!r}")
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: field '{field}' must be true or false, got {value!r}")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: field '{field}' must be a string, got {value!r}")
+        return value
+    raise TypeError(f"unsupported config type {_type_name(tp)} for {field}")
+
+
+def from_dict(cls: type, data: dict, where: str, prefix: str = "") -> Any:
+    """Build dataclass `cls` from `data`; unknown keys and wrong types raise ConfigError."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping{' for ' + prefix.rstrip('.') if prefix else ''}, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(map(str, data)) - set(fields))
+    if unknown:
+        known = ", ".join(sorted(fields))
+        raise ConfigError(f"{where}: unknown key '{prefix}{unknown[0]}' (known keys: {known})")
+    kwargs = {}
+    for name, value in data.items():
+        kwargs[name] = _coerce(value, hints[name], where, f"{prefix}{name}")
+    try:
+        obj = cls(**kwargs)
+    except TypeError as exc:
+        missing = [f for f in fields.values()
+                   if f.name not in kwargs and f.default is dataclasses.MISSING
+                   and f.default_factory is dataclasses.MISSING]
+        if missing:
+            raise ConfigError(f"{where}: missing required key '{prefix}{missing[0].name}'") from exc
+        raise
+    validate = getattr(obj, "validate", None)
+    if validate is not None:
+        validate(where, prefix)
+    return obj
+
+
+def to_dict(obj: Any) -> Any:
+    """Plain-data (JSON/YAML-safe) copy of a config dataclass."""
+    return dataclasses.asdict(obj)
+
+
+def read_yaml(path: Path) -> dict:
+    """Read a YAML mapping; missing files and malformed YAML are one-line ConfigErrors."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}: malformed YAML{at}: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a YAML mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def parse_set(assignment: str) -> tuple[str, Any]:
+    """Parse one `--set key.path=value`; the value is read as YAML (numbers, lists, strings)."""
+    if "=" not in assignment:
+        raise ConfigError(f"--set {assignment!r}: expected key=value, e.g. --set critics.image_real.temperature=0.5")
+    key, raw = assignment.split("=", 1)
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ConfigError(f"--set {assignment!r}: the key is empty or has an empty part")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def apply_override(data: dict, key: str, value: Any, where: str) -> None:
+    """Set `data[a][b][c] = value` for key `a.b.c`, creating mappings on the way."""
+    parts = key.split(".")
+    node = data
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise ConfigError(f"{where}: cannot set '{key}': '{part}' is not a mapping")
+        node = child
+    node[parts[-1]] = value

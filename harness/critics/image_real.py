@@ -1,0 +1,26 @@
+"""image_real: the classifier's top-class probability, max softmax(logits / T), in (0, 1]."""
+from __future__ import annotations
+
+import torch
+
+from harness.critics.base import CaptionContext, Critic, Features
+
+
+def tempered_softmax(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """softmax(logits / T) over the last axis; T < 1 sharpens, T > 1 flattens."""
+    return torch.softmax(logits.float() / float(temperature), dim=-1)
+
+
+class ImageRealCritic(Critic):
+    name = "image_real"
+    score_range = (0.0, 1.0)
+
+    def __init__(self, classifier, cfg=None):
+        self.classifier = classifier
+        self.temperature = float(cfg.temperature) if cfg is not None else 1.0
+
+    def _backbones(self) -> dict:
+        return {"classifier": self.classifier}
+
+    def _score(self, features: Features, context: CaptionContext) -> torch.Tensor:
+        return tempered_softmax(features.logits, self.temperature).max(dim=-1).values

@@ -1,0 +1,21 @@
+"""User-facing errors: one line, exit code 2, no traceback."""
+
+
+class HarnessError(Exception):
+    """A problem with the user's input or environment, reported as one line.
+
+    The message says what is wrong and how to fix it. The CLI prints it and exits with code 2.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str):
+        super().__init__(" ".join(str(message).split()))
+
+
+class ConfigError(HarnessError):
+    """A config file, field or override is invalid."""
+
+
+class WeightsMissingError(HarnessError):
+    """Model weights are not in the local caches and cannot be downloaded here."""

@@ -1,0 +1,74 @@
+"""Atomic file writes (temp file + rename): a kill at any moment leaves the old file or the new one."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path: Path, obj) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False, default=_default) + "\n").encode())
+
+
+def _default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+
+def png_bytes(image) -> bytes:
+    """image: uint8 [3, H, W] numpy or torch (or float in [0, 1]) -> PNG file bytes."""
+    from PIL import Image
+
+    image = torch.as_tensor(image)
+    if image.is_floating_point():
+        image = (image.clamp(0, 1) * 255).round().to(torch.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(image.permute(1, 2, 0).cpu().numpy()).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def save_png(path: Path, image: torch.Tensor) -> None:
+    atomic_write_bytes(path, png_bytes(image))
+
+
+def load_png(path: Path) -> torch.Tensor:
+    """PNG -> float32 [3, H, W] in [0, 1]."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        arr = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
+    return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
+
+
+def write_parquet(path: Path, frame) -> None:
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    atomic_write_bytes(path, buf.getvalue())

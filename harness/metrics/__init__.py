@@ -1,0 +1,1 @@
+"""Metrics computed from a run: hypervolume, CLIPScore, FID/KID, correlations, paired comparisons."""

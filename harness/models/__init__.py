@@ -1,0 +1,90 @@
+"""Model loading in one place: profiles resolve to ids, ids to files, files to backbones.
+
+`load_models(cfg, device)` returns a `Models` bundle; nothing here runs at import.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.config.schema import ModelsConfig
+from harness.models.profiles import ModelSpec, resolve_spec, weight_files
+
+
+@dataclass
+class Models:
+    """The loaded backbones of one profile."""
+
+    spec: ModelSpec
+    clip: object  # ClipBackbone
+    classifier: object  # ClassifierBackbone
+    words: object  # WordBackbone
+    generator: object  # BigGAN network (torch.nn.Module)
+    files: dict[str, list[Path]] = field(default_factory=dict)
+
+    def describe(self) -> dict:
+        """Model ids and weight-file hashes for the run manifest."""
+        return {"profile": self.spec.profile, "ids": self.spec.ids(),
+                "weights": {k: [{"path": str(p), "sha256": file_sha256(p)} for p in v] for k, v in self.files.items()}}
+
+
+_HASHES: dict[tuple[str, int, float], str] = {}
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, memoized by (path, size, mtime)."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime)
+    if key not in _HASHES:
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        _HASHES[key] = digest.hexdigest()
+    return _HASHES[key]
+
+
+def check_models(cfg: ModelsConfig) -> dict[str, list[Path]]:
+    """Are the weights of `cfg`'s profile in the local caches? Seconds, no network.
+
+    Returns the weight files per model; raises WeightsMissingError naming the first missing one.
+    """
+    return weight_files(resolve_spec(cfg))
+
+
+def load_generator_net(spec: ModelSpec, device: str):
+    from pytorch_pretrained_biggan import BigGAN
+
+    from harness.models import biggan
+
+    if spec.generator.startswith("random:"):
+        import torch
+
+        resolution = int(spec.generator.rsplit("-", 1)[1])
+        torch.manual_seed(0)
+        return biggan.init_random(BigGAN(biggan.deep_config(resolution))).eval().to(device)
+    return biggan.load_strict(biggan.resolve(spec.generator, offline=True)).to(device)
+
+
+def load_models(cfg: ModelsConfig, device: str = "cpu", batch_size: int = 64) -> Models:
+    """Load all four models of `cfg` onto `device` from local files (missing weights: one-line error)."""
+    from harness.models.classifier import load_classifier
+    from harness.models.clip import load_clip
+    from harness.models.profiles import clip_weights_file, words_folder
+    from harness.models.words import load_words
+
+    spec = resolve_spec(cfg)
+    files = weight_files(spec)  # fails fast, before any model is built
+    pretrained = spec.clip_pretrained
+    if pretrained and not spec.clip.startswith("local-dir:") and not Path(pretrained).is_file():
+        pretrained = str(clip_weights_file(spec.clip, pretrained))  # a cached file: open_clip needs no network
+    clip = load_clip(spec.clip, pretrained, device, batch_size=batch_size, tag=spec.clip_pretrained)
+    classifier = load_classifier(spec.classifier, spec.classifier_weights, device, batch_size=batch_size)
+    words = load_words(str(words_folder(spec.words)), device)
+    generator = load_generator_net(spec, device)
+    return Models(spec=spec, clip=clip, classifier=classifier, words=words, generator=generator, files=files)
+
+
+__all__ = ["Models", "ModelSpec", "check_models", "load_models", "resolve_spec", "file_sha256"]

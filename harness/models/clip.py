@@ -1,0 +1,82 @@
+"""CLIP backbone (open_clip): image and text embeddings, L2-normalized, batched."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+class ClipBackbone:
+    """An open_clip model with its preprocessing, used by text_image and region_word.
+
+    encode_image: images float [B, 3, H, W] in [0, 1] -> [B, D] unit vectors.
+    encode_text: list of N strings -> [N, D] unit vectors.
+    """
+
+    def __init__(self, model, tokenizer, mean, std, name: str = "clip", batch_size: int = 64):
+        self.model = model.eval()
+        self.visual = model.visual
+        self.tokenizer = tokenizer
+        size = model.visual.image_size
+        self.image_size = int(size[0] if isinstance(size, (tuple, list)) else size)
+        self.mean = torch.tensor(mean).view(1, 3, 1, 1)
+        self.std = torch.tensor(std).view(1, 3, 1, 1)
+        self.name = name
+        self.batch_size = batch_size
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def preprocess(self, images: torch.Tensor) -> torch.Tensor:
+        """Resize to the tower's square input (bicubic, antialiased) and normalize."""
+        size = self.image_size
+        if images.shape[-2:] != (size, size):
+            images = F.interpolate(images, size=(size, size), mode="bicubic", align_corners=False, antialias=True)
+        images = images.clamp(0, 1)
+        return (images - self.mean.to(images)) / self.std.to(images)
+
+    @torch.inference_mode()
+    def encode_image(self, images: torch.Tensor) -> torch.Tensor:
+        out = []
+        for chunk in images.split(self.batch_size):
+            feats = self.model.encode_image(self.preprocess(chunk.to(self.device)))
+            out.append(F.normalize(feats.float(), dim=-1))
+        return torch.cat(out) if out else images.new_zeros((0, 1))
+
+    @torch.inference_mode()
+    def encode_text(self, texts: list[str]) -> torch.Tensor:
+        tokens = self.tokenizer(list(texts)).to(self.device)
+        return F.normalize(self.model.encode_text(tokens).float(), dim=-1)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens `text` takes in CLIP's context window, start and end tokens included."""
+        tok = getattr(self.tokenizer, "encode", None)
+        inner = getattr(self.tokenizer, "tokenizer", None)
+        if tok is None and inner is not None:
+            tok = inner.encode
+        if tok is None:
+            return int((self.tokenizer([text])[0] != 0).sum())
+        return len(tok(text)) + 2
+
+    @property
+    def context_length(self) -> int:
+        return int(getattr(self.model, "context_length", 77))
+
+
+def load_clip(name: str, pretrained: str | None, device: str, batch_size: int = 64,
+              tag: str | None = None) -> ClipBackbone:
+    """Load an open_clip model.
+
+    name: a model name or 'local-dir:PATH'; pretrained: a tag, a checkpoint file or None (random);
+    tag: the pretrained tag the file came from, whose settings (QuickGELU) the model must follow.
+    """
+    import open_clip
+
+    quick = bool((open_clip.get_pretrained_cfg(name, tag) or {}).get("quick_gelu")) if tag else False
+    model = open_clip.create_model(name, pretrained=pretrained, device=device, force_quick_gelu=quick)
+    cfg = model.visual.preprocess_cfg if hasattr(model.visual, "preprocess_cfg") else {}
+    mean = cfg.get("mean", (0.48145466, 0.4578275, 0.40821073))
+    std = cfg.get("std", (0.26862954, 0.26130258, 0.27577711))
+    tokenizer = open_clip.get_tokenizer(name)
+    label = f"{name}/{tag or pretrained or 'random'}"
+    return ClipBackbone(model, tokenizer, mean, std, name=label, batch_size=batch_size)

@@ -1,0 +1,148 @@
+"""Model profiles: which weights back CLIP, the classifier, the word embedder and the generator.
+
+default: open_clip ViT-B-32/openai, torchvision vgg19_bn/IMAGENET1K_V1, Flair on bert-base-uncased,
+         BigGAN-deep-256; from each library's usual cache (a local file or folder may be given).
+random:  the same architectures with random weights (sizing time and memory, no download).
+tiny:    small seeded models written to a cache folder in the real formats (harness.models.tiny).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.config.schema import ModelsConfig
+from harness.errors import HarnessError, WeightsMissingError
+from harness.models import tiny
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Resolved model identifiers for one profile plus the user's overrides."""
+
+    profile: str
+    clip: str
+    clip_pretrained: str | None
+    classifier: str
+    classifier_weights: str | None
+    words: str
+    generator: str
+
+    def ids(self) -> dict[str, str]:
+        local_clip = self.clip.startswith("local-dir:")
+        local_classifier = Path(self.classifier).is_dir()
+        return {"clip": self.clip if local_clip else f"{self.clip}/{self.clip_pretrained or 'random'}",
+                "classifier": self.classifier if local_classifier else
+                f"{self.classifier}/{self.classifier_weights or 'random'}",
+                "words": self.words, "generator": self.generator}
+
+
+def resolve_spec(cfg: ModelsConfig) -> ModelSpec:
+    """Profile defaults, with any field the user set taking its place (tiny models built on demand)."""
+    cache = Path(cfg.cache_dir) if cfg.cache_dir else None
+    if cfg.profile == "default":
+        base = dict(clip="ViT-B-32", clip_pretrained="openai", classifier="vgg19_bn",
+                    classifier_weights="IMAGENET1K_V1", words="bert-base-uncased", generator="biggan-deep-256")
+    elif cfg.profile == "random":
+        base = dict(clip="ViT-B-32", clip_pretrained=None, classifier="vgg19_bn", classifier_weights=None,
+                    words=None, generator="random:biggan-deep-256")
+    elif cfg.profile == "tiny":
+        base = dict(clip=None, clip_pretrained=None, classifier=None, classifier_weights=None, words=None,
+                    generator=None)
+    else:
+        raise HarnessError(f"unknown model profile {cfg.profile!r}: use default, random or tiny")
+    for key in base:
+        value = getattr(cfg, key)
+        if value is not None:
+            base[key] = value
+    if cfg.profile == "tiny":
+        base["clip"] = base["clip"] or "local-dir:" + str(tiny.tiny_model_dir("clip", cache))
+        base["classifier"] = base["classifier"] or str(tiny.tiny_model_dir("classifier", cache))
+        base["words"] = base["words"] or str(tiny.tiny_model_dir("words", cache))
+        base["generator"] = base["generator"] or str(tiny.tiny_model_dir("generator", cache))
+    if base["words"] is None:
+        base["words"] = str(tiny.random_words_dir(cache))
+    return ModelSpec(profile=cfg.profile, **base)
+
+
+def _hf_cached(repo: str, filename: str) -> Path | None:
+    from huggingface_hub import try_to_load_from_cache
+
+    hit = try_to_load_from_cache(repo, filename)
+    return Path(hit) if isinstance(hit, str) else None
+
+
+def clip_weights_file(name: str, pretrained: str | None) -> Path | None:
+    """Local file holding the CLIP weights, or None for random weights / a local-dir model."""
+    import open_clip
+
+    if name.startswith("local-dir:") or not pretrained:
+        return None
+    if Path(pretrained).is_file():
+        return Path(pretrained)
+    cfg = open_clip.get_pretrained_cfg(name, pretrained)
+    if not cfg:
+        raise HarnessError(f"unknown open_clip weights {name}/{pretrained}; see open_clip.list_pretrained()")
+    hub = cfg.get("hf_hub", "")
+    if hub:
+        repo, filename = os.path.split(hub.rstrip("/")) if not hub.endswith("/") else (hub.rstrip("/"), "")
+        for candidate in [filename] if filename else ["open_clip_pytorch_model.bin", "open_clip_model.safetensors"]:
+            hit = _hf_cached(repo, candidate)
+            if hit:
+                return hit
+    url = cfg.get("url", "")
+    if url:
+        legacy = Path.home() / ".cache" / "clip" / Path(url).name
+        if legacy.is_file():
+            return legacy
+    raise WeightsMissingError(f"CLIP weights {name}/{pretrained} are not in the Hugging Face cache; run "
+                              "'harness models fetch default' with a network, or pass --set models.clip_pretrained=FILE")
+
+
+def words_folder(model: str) -> Path:
+    """Local folder of the Flair/transformers model: the path itself or its hub-cache snapshot."""
+    if Path(model).is_dir():
+        return Path(model)
+    hit = _hf_cached(model, "config.json")
+    if hit is None:
+        raise WeightsMissingError(f"word-embedding model {model} is not in the Hugging Face cache; run "
+                                  "'harness models fetch default' with a network, or pass --set models.words=FOLDER")
+    return hit.parent
+
+
+def weight_files(spec: ModelSpec) -> dict[str, list[Path]]:
+    """The files holding each model's weights, found in local caches only (seconds, no network).
+
+    Raises WeightsMissingError naming the model and how to get it.
+    """
+    from harness.models import biggan
+    from harness.models.classifier import torchvision_checkpoint
+
+    files: dict[str, list[Path]] = {}
+    if spec.clip.startswith("local-dir:"):
+        folder = Path(spec.clip[len("local-dir:"):])
+        if not (folder / "open_clip_config.json").is_file():
+            raise WeightsMissingError(f"CLIP folder {folder} has no open_clip_config.json")
+        files["clip"] = sorted(p for p in folder.iterdir() if p.suffix in (".bin", ".pth", ".safetensors"))
+    else:
+        hit = clip_weights_file(spec.clip, spec.clip_pretrained)
+        files["clip"] = [hit] if hit else []
+    if Path(spec.classifier).is_dir():
+        files["classifier"] = sorted(Path(spec.classifier).glob("*.pth"))
+    elif spec.classifier_weights:
+        path = Path(spec.classifier_weights)
+        path = path if path.is_file() else torchvision_checkpoint(spec.classifier_weights)
+        if not path.is_file():
+            raise WeightsMissingError(f"vgg19_bn weights {spec.classifier_weights} are not in torch.hub's cache "
+                                      f"({path}); run 'harness models fetch default' with a network, or pass "
+                                      "--set models.classifier_weights=FILE")
+        files["classifier"] = [path]
+    else:
+        files["classifier"] = []
+    folder = words_folder(spec.words)
+    files["words"] = sorted(p for p in folder.iterdir() if p.suffix in (".bin", ".safetensors"))
+    if spec.generator.startswith("random:"):
+        files["generator"] = []
+    else:
+        files["generator"] = [biggan.resolve(spec.generator, offline=True) / "pytorch_model.bin"]
+    return files

@@ -1,0 +1,150 @@
+"""The `tiny` (and `random` words) profile: small seeded models written in the real file formats.
+
+Each builder seeds torch, builds a small real model with the library's own classes, and saves it
+the way the real weights are distributed, so the same loaders read it back:
+
+* CLIP: an open_clip folder (`open_clip_config.json` + `open_clip_pytorch_model.bin`), read with
+  `open_clip.create_model('local-dir:...')`.
+* classifier: torchvision's `VGG` class with a tiny layer config and a small head, saved as a
+  state dict (`.pth`) beside a `config.json` naming the layer config.
+* words: a 1-layer `BertModel` + WordPiece vocabulary saved with `save_pretrained`, read by
+  Flair's `TransformerWordEmbeddings`.
+* generator: a small `BigGANConfig` saved as `config.json` + `pytorch_model.bin`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import string
+import tempfile
+from pathlib import Path
+
+import torch
+
+TINY_VERSION = "tiny-v1"
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
+TINY_CLIP_CFG = {
+    "embed_dim": 32,
+    "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "head_width": 16, "patch_size": 8},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+}
+TINY_VGG_CFG = {"layers": [8, "M", 16, "M", 32, "M"], "batch_norm": True, "hidden": 64,
+                "num_classes": 1000, "image_size": 32, "head_std": 2.0}
+TINY_BIGGAN_CFG = {"output_dim": 32, "z_dim": 16, "class_embed_dim": 16, "channel_width": 8,
+                   "num_classes": 1000, "layers": [[True, 16, 8], [True, 8, 4], [True, 4, 2], [False, 2, 1]],
+                   "attention_layer_position": 2, "eps": 1e-4, "n_stats": 51}
+BERT_COMMON_WORDS = (
+    "a an the on in of with at by to and is are lay lays lying sitting table cat dog street scene bus road "
+    "double decker sunset skyline red blue green man woman car tree house sky water bird flower").split()
+
+
+def default_cache_dir() -> Path:
+    """Where the tiny models live: $HARNESS_CACHE or ~/.cache/harness."""
+    return Path(os.environ.get("HARNESS_CACHE", Path.home() / ".cache" / "harness"))
+
+
+def _atomic_dir(target: Path, build) -> Path:
+    """Build into a temporary folder beside `target`, then rename it into place."""
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        build(tmp)
+        try:
+            os.rename(tmp, target)
+        except OSError:  # another process won the race: keep theirs
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def build_clip(folder: Path) -> None:
+    import open_clip
+
+    torch.manual_seed(0)
+    model = open_clip.CLIP(**TINY_CLIP_CFG)
+    config = {"model_cfg": TINY_CLIP_CFG,
+              "preprocess_cfg": {"mean": list(CLIP_MEAN), "std": list(CLIP_STD), "interpolation": "bicubic",
+                                 "resize_mode": "shortest"}}
+    (folder / "open_clip_config.json").write_text(json.dumps(config, indent=2))
+    torch.save(model.state_dict(), folder / "open_clip_pytorch_model.bin")
+
+
+def make_vgg(cfg: dict) -> torch.nn.Module:
+    """torchvision's VGG class on a tiny layer config, with a small head in place of the 4096-wide one."""
+    from torch import nn
+    from torchvision.models.vgg import VGG, make_layers
+
+    model = VGG(make_layers(cfg["layers"], batch_norm=cfg["batch_norm"]), num_classes=cfg["num_classes"],
+                init_weights=False)
+    channels = [c for c in cfg["layers"] if c != "M"][-1]
+    model.classifier = nn.Sequential(nn.Linear(channels * 7 * 7, cfg["hidden"]), nn.ReLU(True), nn.Dropout(0.5),
+                                     nn.Linear(cfg["hidden"], cfg["num_classes"]))
+    return model
+
+
+def build_classifier(folder: Path) -> None:
+    torch.manual_seed(0)
+    model = make_vgg(TINY_VGG_CFG)
+    with torch.no_grad():  # a wide logit range so the softmax temperature has something to act on
+        model.classifier[-1].weight.normal_(0.0, TINY_VGG_CFG["head_std"])
+        model.classifier[-1].bias.zero_()
+    (folder / "config.json").write_text(json.dumps({"arch": "vgg", **TINY_VGG_CFG}, indent=2))
+    torch.save(model.state_dict(), folder / "vgg_tiny.pth")
+
+
+def wordpiece_vocab() -> list[str]:
+    """Special tokens, some whole words, and single characters (plain and ##) so any word tokenizes."""
+    chars = list(string.ascii_lowercase + string.digits + string.punctuation)
+    vocab = (["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + BERT_COMMON_WORDS + chars
+             + ["##" + c for c in string.ascii_lowercase + string.digits])
+    return list(dict.fromkeys(vocab))
+
+
+def build_words(folder: Path, hidden: int = 32, layers: int = 1, heads: int = 2, intermediate: int = 64) -> None:
+    from transformers import BertConfig, BertModel, BertTokenizer
+
+    (folder / "vocab.txt").write_text("\n".join(wordpiece_vocab()) + "\n")
+    tokenizer = BertTokenizer(str(folder / "vocab.txt"), do_lower_case=True)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(tokenizer.vocab), hidden_size=hidden, num_hidden_layers=layers,
+                        num_attention_heads=heads, intermediate_size=intermediate, max_position_embeddings=512)
+    model = BertModel(config)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+
+
+def build_generator(folder: Path) -> None:
+    from pytorch_pretrained_biggan import BigGAN, BigGANConfig
+
+    from harness.models.biggan import init_random
+
+    torch.manual_seed(0)
+    config = BigGANConfig(**{**TINY_BIGGAN_CFG, "layers": [tuple(x) for x in TINY_BIGGAN_CFG["layers"]]})
+    model = init_random(BigGAN(config))
+    (folder / "config.json").write_text(config.to_json_string())
+    torch.save(model.state_dict(), folder / "pytorch_model.bin")
+
+
+BUILDERS = {"clip": build_clip, "classifier": build_classifier, "words": build_words, "generator": build_generator}
+
+
+def tiny_model_dir(component: str, cache_dir: Path | None = None) -> Path:
+    """Folder of one tiny model, built and written on first use."""
+    root = Path(cache_dir) if cache_dir else default_cache_dir()
+    return _atomic_dir(root / TINY_VERSION / component, BUILDERS[component])
+
+
+def random_words_dir(cache_dir: Path | None = None) -> Path:
+    """A BERT-base-sized random model with the tiny character vocabulary (the real vocabulary is a download)."""
+    root = Path(cache_dir) if cache_dir else default_cache_dir()
+    return _atomic_dir(root / "random-v1" / "words",
+                       lambda f: build_words(f, hidden=768, layers=12, heads=12, intermediate=3072))

@@ -1,0 +1,47 @@
+"""Word-embedding backbone: Flair TransformerWordEmbeddings (BERT) for caption words and labels."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+class WordBackbone:
+    """Contextual word embeddings from Flair.
+
+    embed_tokens: a list of W words (one sentence, pre-tokenized) -> [W, E] unit vectors.
+    embed_phrases: N phrases -> [N, E] unit vectors (mean of each phrase's word embeddings).
+    """
+
+    def __init__(self, embeddings, name: str = "words"):
+        self.embeddings = embeddings
+        self.name = name
+
+    @torch.inference_mode()
+    def embed_tokens(self, tokens: list[str]) -> torch.Tensor:
+        from flair.data import Sentence
+
+        sentence = Sentence(list(tokens))
+        self.embeddings.embed(sentence)
+        vecs = torch.stack([t.embedding.detach().float().cpu() for t in sentence])
+        return F.normalize(vecs, dim=-1)
+
+    @torch.inference_mode()
+    def embed_phrases(self, phrases: list[str]) -> torch.Tensor:
+        from flair.data import Sentence
+
+        sentences = [Sentence(p.replace("_", " ").split() or [p]) for p in phrases]
+        self.embeddings.embed(sentences)
+        vecs = [torch.stack([t.embedding.detach().float().cpu() for t in s]).mean(0) for s in sentences]
+        return F.normalize(torch.stack(vecs), dim=-1)
+
+
+def load_words(model: str, device: str) -> WordBackbone:
+    """Flair TransformerWordEmbeddings on a Hugging Face model id or a local folder (mean subtoken pooling)."""
+    import flair
+    from flair.embeddings import TransformerWordEmbeddings
+
+    flair.device = torch.device(device)
+    embeddings = TransformerWordEmbeddings(model, layers="-1", subtoken_pooling="mean", fine_tune=False,
+                                           allow_long_sentences=True)
+    embeddings.eval()
+    return WordBackbone(embeddings, name=str(model))

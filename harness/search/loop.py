@@ -1,0 +1,109 @@
+"""The search loop: caption -> latents -> images -> critics -> next latents, observed through callbacks.
+
+The loop knows nothing of files or terminals: the archive, progress bars and checkpoints attach as
+callbacks (`on_generation(record, strategy)`), and a checkpointed strategy resumes the loop.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from harness.config.schema import MethodConfig, SearchConfig
+from harness.critics import SCORE_NAMES
+from harness.search.pick import PICKS, pareto_ranks
+from harness.search.strategies import Strategy, make_strategy
+
+
+def to_uint8(images: torch.Tensor) -> list[np.ndarray]:
+    """images float [B, 3, H, W] in [0, 1] -> B uint8 arrays [3, H, W]."""
+    return list((images.detach().float().cpu() * 255.0).round_().clamp_(0, 255).to(torch.uint8).numpy())
+
+
+@dataclass
+class GenerationRecord:
+    """The population after one generation (generation 0 = the evaluated initial population)."""
+
+    generation: int
+    X: np.ndarray  # latents float64 [P, D]
+    scores: dict[str, np.ndarray]  # critic name -> float64 [P]
+    ranks: np.ndarray  # Pareto rank in the method's objectives, int [P]
+    evaluations: int  # generator + critic evaluations so far
+    selected: int | None = None  # index of the final pick (last generation only)
+
+
+@dataclass
+class SearchResult:
+    caption: str
+    method: str
+    seed: int
+    pick: str
+    selected: int  # index into the final population
+    X: np.ndarray  # final population latents [P, D]
+    scores: dict[str, np.ndarray]  # final population scores
+    ranks: np.ndarray
+    images: list  # final population, uint8 numpy [3, H, W] each
+    evaluations: int
+    history: list[GenerationRecord] = field(default_factory=list)
+
+    @property
+    def selected_image(self) -> np.ndarray:
+        return self.images[self.selected]
+
+    @property
+    def selected_scores(self) -> dict[str, float]:
+        return {k: float(v[self.selected]) for k, v in self.scores.items()}
+
+
+class Callback:
+    """Observes the loop. Every hook is optional."""
+
+    def on_generation(self, record: GenerationRecord, strategy: Strategy) -> None:
+        pass
+
+
+def objective_index(method: MethodConfig) -> list[int]:
+    return [SCORE_NAMES.index(name) for name in method.objectives]
+
+
+def new_strategy(method: MethodConfig, search: SearchConfig, generator, seed: int) -> Strategy:
+    """A fresh strategy whose initial latents depend only on (generator, seed): shared by all methods."""
+    X0 = generator.initial_latents(search.population, seed)
+    xl, xu = generator.bounds()
+    return make_strategy(method, search, X0, xl, xu, seed, objective_index(method))
+
+
+def run_search(caption: str, method: MethodConfig, scorer, generator, search: SearchConfig, seed: int,
+               callbacks=(), strategy: Strategy | None = None, evaluations: int = 0) -> SearchResult:
+    """Evolve latents for `caption` with `method`; resume from `strategy` when given.
+
+    evaluations: how many evaluations the restored strategy had already spent.
+    """
+    strategy = strategy or new_strategy(method, search, generator, seed)
+    index = objective_index(method)
+    scorer.context(caption)  # caption words checked before any image is made
+    history = []
+
+    while strategy.has_next:
+        X = strategy.ask(generator.initial_latents)
+        images = generator.decode(X)
+        named = scorer.score(images, caption)
+        S = np.stack([named[n] for n in SCORE_NAMES], axis=1)
+        strategy.tell(X, S, to_uint8(images))
+        evaluations += len(X)
+        pop = strategy.population()
+        record = GenerationRecord(strategy.generation - 1, pop.X, dict(zip(SCORE_NAMES, pop.scores.T)),
+                                  pareto_ranks(pop.scores[:, index]), evaluations)
+        if not strategy.has_next:
+            record.selected = PICKS[method.pick](pop.scores[:, index], record.scores)
+        history.append(record)
+        for cb in callbacks:
+            cb.on_generation(record, strategy)
+
+    pop = strategy.population()
+    named = dict(zip(SCORE_NAMES, pop.scores.T))
+    ranks = pareto_ranks(pop.scores[:, index])
+    selected = PICKS[method.pick](pop.scores[:, index], named)
+    return SearchResult(caption, method.name, seed, method.pick, selected, pop.X, named, ranks, pop.payload,
+                        evaluations, history)

@@ -1,0 +1,69 @@
+"""One contract every registered critic and generator passes: shape, range, finite, deterministic,
+batch-invariant (the same scores to 1e-5 whether a batch is split or not)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from harness.critics import CRITICS, Features
+from harness.generators import GENERATORS
+
+CAPTION = "a cat is lay on the table."
+
+
+@pytest.fixture(scope="module")
+def images(tiny_system):
+    return tiny_system.generator.decode(tiny_system.generator.initial_latents(6, seed=1))
+
+
+@pytest.mark.parametrize("name", list(CRITICS))
+def test_critic_contract(name, tiny_system, images):
+    critic = tiny_system.scorer.critics[name]
+    ctx = tiny_system.scorer.context(CAPTION)
+    scores = critic.score(images, ctx)
+    assert scores.shape == (len(images),) and scores.dtype == torch.float32
+    assert torch.isfinite(scores).all()
+    lo, hi = critic.score_range
+    assert (scores >= lo - 1e-6).all() and (scores <= hi + 1e-6).all()
+    again = critic.score(images, ctx)
+    assert torch.equal(scores, again)
+    split = torch.cat([critic.score(images[:2], ctx), critic.score(images[2:], ctx)])
+    torch.testing.assert_close(split, scores, atol=1e-5, rtol=0)
+    with pytest.raises(ValueError):
+        critic.score(images[0], ctx)
+    with pytest.raises(ValueError):
+        critic.score((images * 255).to(torch.uint8), ctx)
+
+
+@pytest.mark.parametrize("name", list(GENERATORS))
+def test_generator_contract(name, tiny_system):
+    gen = tiny_system.generator
+    assert isinstance(gen, GENERATORS[name])
+    xl, xu = gen.bounds()
+    assert xl.shape == xu.shape == (gen.latent_dim,) and (xl < xu).all()
+    x = gen.initial_latents(5, seed=3)
+    assert x.shape == (5, gen.latent_dim) and (x >= xl).all() and (x <= xu).all()
+    np.testing.assert_array_equal(x, gen.initial_latents(5, seed=3))
+    assert not np.array_equal(x, gen.initial_latents(5, seed=4))
+    imgs = gen.decode(x)
+    assert imgs.shape == (5, 3, gen.image_size, gen.image_size) and imgs.dtype == torch.float32
+    assert torch.isfinite(imgs).all() and imgs.min() >= 0 and imgs.max() <= 1
+    assert torch.equal(imgs, gen.decode(x))
+    split = torch.cat([gen.decode(x[:2]), gen.decode(x[2:])])
+    torch.testing.assert_close(split, imgs, atol=1e-5, rtol=0)
+    with pytest.raises(ValueError):
+        gen.decode(x[:, :-1])
+
+
+def test_features_are_shared_between_critics(tiny_system, images):
+    ctx = tiny_system.scorer.context(CAPTION)
+    critics = tiny_system.scorer.critics
+    features = critics["image_real"].features(images)
+    critics["image_real"].score(images, ctx, features)
+    logits = features.logits
+    critics["word_label"].score(images, ctx, features)
+    assert features.logits is logits
+    with pytest.raises(ValueError):
+        critics["word_label"].score(images.clone(), ctx, features)
+    assert isinstance(features, Features)
