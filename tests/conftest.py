@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import small_config
+from helpers import small_config  # noqa: F401
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

@@ -1,9 +1,49 @@
 """Helpers shared by the tests (imported as `helpers`; pytest puts tests/ on sys.path)."""
 from __future__ import annotations
 
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_CAPTIONS = REPO.parent / "shared" / "data" / "captions"
+
 
 def small_config(*sets: str):
     from harness.config.run import build_run_config
 
     base = ["search.population=8", "search.offspring=8", "search.generations=4"]
     return build_run_config(sets=base + list(sets), models__profile="tiny")
+
+
+def make_suite(folder: Path, caption_list=None, **fields) -> Path:
+    """A tiny-profile suite in `folder` (2 captions, 2 methods, small budget) with `fields` replaced."""
+    folder.mkdir(parents=True, exist_ok=True)
+    caps = caption_list if caption_list is not None else [
+        {"id": "cat", "caption": "a cat is lay on the table."},
+        {"id": "sky", "caption": "skyline at sunset."}]
+    if isinstance(caps, str):
+        (folder / "captions.yaml").write_text(caps)
+    else:
+        (folder / "captions.yaml").write_text(yaml.safe_dump(caps))
+    suite = {"name": "mini", "captions": "captions.yaml", "methods": ["clip_single", "four_objective"],
+             "seeds": [0], "models": "tiny", "metrics": {"evaluator_clip": "search", "fid_features": "tiny",
+                                                         "bootstrap": 50},
+             "overrides": {"search.population": 6, "search.offspring": 6, "search.generations": 3}}
+    suite.update(fields)
+    (folder / "suite.yaml").write_text(yaml.safe_dump(suite))
+    return folder
+
+
+def harness_cli(*args, timeout=600, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "harness", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, cwd=REPO, **kw)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """sha256 of every file under `folder` (to prove a directory was left intact)."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".lock"}

@@ -17,12 +17,12 @@ class GenerationProgress(Callback):
     def __init__(self, generations: int, label: str, progress: Progress | None = None, done: int = 0):
         self._own = progress is None
         self.progress = progress or make_progress()
+        self.label = label
         self.task = self.progress.add_task(label, total=generations, completed=done)
 
     def on_generation(self, record, strategy) -> None:
         self.progress.update(self.task, completed=record.generation + 1,
-                             description=self.progress.tasks[self.task].description.split("  best")[0]
-                             + f"  best text_image {record.scores['text_image'].max():.3f}")
+                             description=f"{self.label}  best text_image {record.scores['text_image'].max():.3f}")
 
     def close(self) -> None:
         if self._own:

@@ -110,12 +110,41 @@ class SearchConfig:
 
 
 @dataclass
+class MetricsConfig:
+    evaluator_clip: str = "ViT-L-14"  # CLIPScore evaluator (open_clip name or 'local-dir:PATH'); "search" = same model
+    evaluator_pretrained: Optional[str] = "openai"  # its pretrained tag or checkpoint file
+    reference: Optional[str] = None  # FID/KID reference: a folder of real images or a saved .npz statistics file
+    fid_features: str = "inception"  # inception | clip | tiny: FID/KID feature extractor
+    kid_subset_size: int = 50  # KID subset size, lowered to the smaller set's size when N is small
+    kid_subsets: int = 100  # KID subsets averaged (the std is over these)
+    bootstrap: int = 1000  # bootstrap resamples for every interval
+    confidence: float = 0.95  # interval level
+
+    def validate(self, where: str, prefix: str = "") -> None:
+        _check(self.fid_features in ("inception", "clip", "tiny"), where, prefix + "fid_features",
+               f"must be inception, clip or tiny, got {self.fid_features!r}")
+        _check(self.kid_subset_size >= 2, where, prefix + "kid_subset_size", "must be >= 2")
+        _check(self.kid_subsets >= 1, where, prefix + "kid_subsets", "must be >= 1")
+        _check(self.bootstrap >= 10, where, prefix + "bootstrap", "must be >= 10")
+        _check(0 < self.confidence < 1, where, prefix + "confidence", "must be in (0, 1)")
+
+
+@dataclass
 class RunConfig:
     models: ModelsConfig = field(default_factory=ModelsConfig)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     critics: CriticsConfig = field(default_factory=CriticsConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     device: str = "cpu"  # torch device: cpu, cuda, cuda:1, ...
+    checkpoint_every: int = 1  # generations between checkpoints of a running job (resume granularity)
+
+    def validate(self, where: str, prefix: str = "") -> None:
+        _check(self.checkpoint_every >= 1, where, prefix + "checkpoint_every", "must be >= 1")
+        import re
+
+        _check(re.fullmatch(r"cpu|cuda(:\d+)?|mps", self.device) is not None, where, prefix + "device",
+               f"must be cpu, cuda, cuda:N or mps, got {self.device!r}")
 
 
 @dataclass

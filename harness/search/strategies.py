@@ -30,6 +30,14 @@ class Strategy:
         return self.generation < self.n_generations
 
 
+def ga_tournament(pop, P, random_state=None, **kwargs):
+    """pymoo's GA tournament comparison, as a module-level function so checkpoints can pickle it
+    (pymoo's own is wrapped by a decorator into a local function that pickle cannot name)."""
+    from pymoo.algorithms.soo.nonconvex.ga import comp_by_cv_and_fitness
+
+    return comp_by_cv_and_fitness(pop, P, random_state=random_state, **kwargs)
+
+
 class PymooStrategy(Strategy):
     """NSGA-II (several objectives) or a GA (one objective) from pymoo, driven by ask and tell."""
 
@@ -43,10 +51,15 @@ class PymooStrategy(Strategy):
 
         self.objective_index = objective_index
         self.n_generations = search.generations
-        cls = NSGA2 if method.algorithm == "nsga2" else GA
-        self.algorithm = cls(pop_size=search.population, n_offsprings=search.offspring, sampling=X0,
-                             crossover=SBX(prob=method.crossover_prob, eta=method.crossover_eta),
-                             mutation=PM(eta=method.mutation_eta), eliminate_duplicates=True)
+        operators = dict(pop_size=search.population, n_offsprings=search.offspring, sampling=X0,
+                         crossover=SBX(prob=method.crossover_prob, eta=method.crossover_eta),
+                         mutation=PM(eta=method.mutation_eta), eliminate_duplicates=True)
+        if method.algorithm == "nsga2":
+            self.algorithm = NSGA2(**operators)
+        else:
+            from pymoo.operators.selection.tournament import TournamentSelection
+
+            self.algorithm = GA(selection=TournamentSelection(func_comp=ga_tournament), **operators)
         problem = Problem(n_var=X0.shape[1], n_obj=len(objective_index), xl=xl, xu=xu)
         self.algorithm.setup(problem, termination=("n_gen", search.generations), seed=seed, verbose=False)
 

@@ -1,0 +1,129 @@
+"""Captions and the importers for public prompt sets.
+
+Formats: the suite's own YAML (a list of {id, caption, tags}), PartiPrompts TSV (Prompt, Category,
+Challenge, Note), GenEval JSONL ({tag, include, prompt}) and plain text (one caption a line).
+Filters by category and tag, then an optional seeded sample.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from harness.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Caption:
+    id: str  # unique within a suite; names the job folders
+    text: str
+    tags: tuple[str, ...] = ()
+    category: str | None = None
+    provenance: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+FORMATS = ("yaml", "parti", "geneval", "text")
+
+
+def guess_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    return {".yaml": "yaml", ".yml": "yaml", ".tsv": "parti", ".jsonl": "geneval", ".txt": "text"}.get(suffix, "")
+
+
+def read_yaml_captions(path: Path) -> list[Caption]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}: malformed YAML{at}") from None
+    if data is None:
+        data = []
+    if isinstance(data, dict) and "captions" in data:
+        data = data["captions"]
+    if not isinstance(data, list):
+        raise ConfigError(f"{path}: expected a list of captions ({{id, caption, tags}})")
+    out = []
+    for i, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise ConfigError(f"{path}: caption #{i + 1} must be a mapping with id and caption")
+        unknown = sorted(set(item) - {"id", "caption", "tags", "category", "provenance"})
+        if unknown:
+            raise ConfigError(f"{path}: caption #{i + 1}: unknown key '{unknown[0]}' "
+                              "(known keys: caption, category, id, provenance, tags)")
+        if "caption" not in item:
+            raise ConfigError(f"{path}: caption #{i + 1} has no 'caption' field")
+        tags = item.get("tags") or []
+        if isinstance(tags, str) or not isinstance(tags, list):
+            raise ConfigError(f"{path}: caption #{i + 1}: 'tags' must be a list")
+        cid = item.get("id", f"c{i + 1:03d}")
+        out.append(Caption(str(cid), item["caption"] if isinstance(item["caption"], str) else str(item["caption"]),
+                           tuple(map(str, tags)), item.get("category"), dict(item.get("provenance") or {})))
+    return out
+
+
+def read_parti(path: Path) -> list[Caption]:
+    """PartiPrompts TSV: columns Prompt, Category, Challenge (Note optional); tags = [category, challenge]."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        missing = {"Prompt", "Category", "Challenge"} - set(reader.fieldnames or [])
+        if missing:
+            raise ConfigError(f"{path}: not a PartiPrompts TSV (missing columns {', '.join(sorted(missing))})")
+        return [Caption(f"parti-{i:04d}", row["Prompt"], (row["Category"], row["Challenge"]), row["Category"])
+                for i, row in enumerate(reader)]
+
+
+def read_geneval(path: Path) -> list[Caption]:
+    """GenEval metadata JSONL: one {tag, include, prompt} per line; category = tag."""
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for i, line in enumerate(fh):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                raise ConfigError(f"{path}: line {i + 1} is not JSON") from None
+            if "prompt" not in row:
+                raise ConfigError(f"{path}: line {i + 1} has no 'prompt'")
+            tag = row.get("tag", "")
+            out.append(Caption(f"geneval-{len(out):04d}", row["prompt"], (tag,) if tag else (), tag or None))
+    return out
+
+
+def read_text(path: Path) -> list[Caption]:
+    """Plain text: one caption a line; blank lines are skipped."""
+    lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+    return [Caption(f"line-{i + 1:04d}", ln) for i, ln in enumerate(lines) if ln]
+
+
+READERS = {"yaml": read_yaml_captions, "parti": read_parti, "geneval": read_geneval, "text": read_text}
+
+
+def load_captions(path: Path, fmt: str | None = None, category: list[str] = (), tag: list[str] = (),
+                  sample: int | None = None, seed: int = 0) -> list[Caption]:
+    """Read captions, keep those in any of `category` and carrying any of `tag`, then sample."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: captions file not found")
+    fmt = fmt or guess_format(path)
+    if fmt not in READERS:
+        raise ConfigError(f"{path}: unknown captions format {fmt!r}; set format to one of {', '.join(FORMATS)}")
+    captions = READERS[fmt](path)
+    if category:
+        wanted = {c.lower() for c in category}
+        captions = [c for c in captions if (c.category or "").lower() in wanted]
+    if tag:
+        wanted = {t.lower() for t in tag}
+        captions = [c for c in captions if wanted & {t.lower() for t in c.tags}]
+    if sample is not None:
+        if sample < 1:
+            raise ConfigError(f"{path}: sample must be >= 1, got {sample}")
+        if sample < len(captions):
+            keep = sorted(random.Random(seed).sample(range(len(captions)), sample))
+            captions = [captions[i] for i in keep]
+    return captions

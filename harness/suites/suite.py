@@ -1,0 +1,144 @@
+"""A suite is a folder: `suite.yaml` + its captions. Loading it checks everything before compute."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+from harness.config.methods import METHOD_ORDER, load_method
+from harness.config.run import build_run_config
+from harness.config.schema import MethodConfig, RunConfig
+from harness.config.typed import apply_override, from_dict, read_yaml
+from harness.errors import ConfigError, HarnessError
+from harness.suites.captions import FORMATS, Caption, load_captions
+from harness.text import caption_words
+
+
+@dataclass
+class CaptionSource:
+    file: str  # path, relative to the suite folder (or absolute, e.g. a downloaded PartiPrompts.tsv)
+    format: Optional[str] = None  # yaml | parti | geneval | text; None = by file extension
+    category: list[str] = field(default_factory=list)  # keep captions in any of these categories
+    tag: list[str] = field(default_factory=list)  # keep captions carrying any of these tags
+    sample: Optional[int] = None  # then keep this many, drawn with `seed`
+    seed: int = 0  # seed of the sample
+
+    def validate(self, where: str, prefix: str = "") -> None:
+        if self.format is not None and self.format not in FORMATS:
+            raise ConfigError(f"{where}: field '{prefix}format' must be one of {', '.join(FORMATS)}, "
+                              f"got {self.format!r}")
+
+
+@dataclass
+class SuiteConfig:
+    name: str  # shown in reports; the default run directory is reports/<name>
+    captions: Union[str, CaptionSource]  # the captions file, or a source with filters and a sample
+    description: str = ""  # one line for reports
+    methods: list[str] = field(default_factory=lambda: list(METHOD_ORDER))  # methods of baselines/
+    seeds: list[int] = field(default_factory=lambda: [0])  # one job per caption x method x seed
+    models: str = "default"  # model profile: default, random or tiny
+    long_captions: Literal["truncate", "reject"] = "truncate"  # captions over CLIP's 77 tokens
+    metrics: dict[str, Any] = field(default_factory=dict)  # metric settings (RunConfig.metrics fields)
+    overrides: dict[str, Any] = field(default_factory=dict)  # dotted RunConfig fields, e.g. search.population
+
+    def validate(self, where: str, prefix: str = "") -> None:
+        if not self.methods:
+            raise ConfigError(f"{where}: field 'methods' is empty; name at least one method of baselines/")
+        if not self.seeds:
+            raise ConfigError(f"{where}: field 'seeds' is empty; give at least one seed")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ConfigError(f"{where}: field 'seeds' repeats a seed")
+        if len(set(self.methods)) != len(self.methods):
+            raise ConfigError(f"{where}: field 'methods' repeats a method")
+
+
+@dataclass
+class Suite:
+    folder: Path
+    config: SuiteConfig
+    captions: list[Caption]
+    methods: list[MethodConfig]
+    seeds: list[int]
+    run: RunConfig
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+
+def suite_file(path: Path) -> Path:
+    path = Path(path)
+    if path.is_file():
+        return path
+    if not path.exists():
+        raise ConfigError(f"{path}: suite folder not found; give a folder with a suite.yaml, e.g. suites/smoke")
+    file = path / "suite.yaml"
+    if not file.is_file():
+        raise ConfigError(f"{path}: no suite.yaml in this folder")
+    return file
+
+
+def _parse_list(value: str | None, kind):
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    try:
+        return [kind(v) for v in items]
+    except ValueError:
+        raise ConfigError(f"--seeds {value!r}: seeds must be whole numbers, e.g. --seeds 0,1,2") from None
+
+
+def load_suite(path: Path, methods: str | None = None, seeds: str | None = None, models: str | None = None,
+               device: str | None = None, sets: list[str] | tuple = (), limit: int | None = None) -> Suite:
+    """Load and validate a suite with the command line's choices; every problem is one ConfigError."""
+    file = suite_file(path)
+    where = str(file)
+    cfg: SuiteConfig = from_dict(SuiteConfig, read_yaml(file), where)
+    source = cfg.captions if isinstance(cfg.captions, CaptionSource) else CaptionSource(file=cfg.captions)
+    cap_path = Path(source.file)
+    if not cap_path.is_absolute():
+        cap_path = file.parent / cap_path
+    captions = load_captions(cap_path, source.format, source.category, source.tag, source.sample, source.seed)
+    if not captions:
+        raise ConfigError(f"{cap_path}: no captions (empty file, or the filters kept none)")
+    seen = set()
+    for c in captions:
+        if not c.text.strip():
+            raise ConfigError(f"{cap_path}: caption '{c.id}' is empty")
+        try:
+            caption_words(c.text)
+        except HarnessError as exc:
+            raise ConfigError(f"{cap_path}: caption '{c.id}': {exc}") from None
+        if c.id in seen:
+            raise ConfigError(f"{cap_path}: duplicate caption id '{c.id}'")
+        if not c.id.replace("-", "").replace("_", "").replace(".", "").isalnum():
+            raise ConfigError(f"{cap_path}: caption id '{c.id}' may use only letters, digits, '-', '_' and '.'")
+        seen.add(c.id)
+    if limit is not None:
+        if limit < 1:
+            raise ConfigError(f"--limit {limit}: must be >= 1")
+        captions = captions[:limit]
+
+    method_names = _parse_list(methods, str) or cfg.methods
+    method_cfgs = []
+    for name in method_names:
+        try:
+            method_cfgs.append(load_method(name))
+        except ConfigError as exc:
+            raise ConfigError(f"{where if methods is None else '--methods'}: {exc}") from None
+    seed_list = _parse_list(seeds, int) or cfg.seeds
+
+    base: dict = {"models": {"profile": cfg.models}, "metrics": dict(cfg.metrics)}
+    for key, value in cfg.overrides.items():
+        apply_override(base, key, value, f"{where}: overrides")
+    try:
+        from_dict(RunConfig, base, f"{where}")
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace(f"{where}:", f"{where}: overrides/metrics:", 1)) from None
+    run = build_run_config(base, sets=sets, where="--set" if sets else where, models__profile=models, device=device)
+
+    from harness.suites.tokens import check_caption_lengths
+
+    captions, warnings = check_caption_lengths(captions, run, cfg.long_captions, str(cap_path))
+    return Suite(file.parent, cfg, captions, method_cfgs, seed_list, run, warnings)

@@ -1,0 +1,39 @@
+"""Captions longer than CLIP's context window (77 tokens), found before any compute.
+
+Policy (`long_captions` in suite.yaml): `truncate` (default) keeps the caption, warns up front with
+the ids and token counts, and records the warning in the manifest: CLIP then sees only the first
+75 tokens, as its tokenizer truncates. `reject` makes it a one-line error naming the caption.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from harness.config.schema import RunConfig
+from harness.errors import ConfigError
+from harness.suites.captions import Caption
+
+CONTEXT_LENGTH = 77
+
+
+@lru_cache(maxsize=1)
+def _tokenizer():
+    from open_clip.tokenizer import SimpleTokenizer
+
+    return SimpleTokenizer()
+
+
+def clip_token_count(text: str) -> int:
+    """Tokens `text` takes in CLIP's window with start and end tokens (open_clip's BPE tokenizer)."""
+    return len(_tokenizer().encode(text)) + 2
+
+
+def check_caption_lengths(captions: list[Caption], run: RunConfig, policy: str, where: str):
+    too_long = [(c, n) for c in captions if (n := clip_token_count(c.text)) > CONTEXT_LENGTH]
+    if not too_long:
+        return captions, []
+    listing = ", ".join(f"{c.id} ({n} tokens)" for c, n in too_long[:5]) + (" ..." if len(too_long) > 5 else "")
+    if policy == "reject":
+        raise ConfigError(f"{where}: {len(too_long)} caption(s) exceed CLIP's {CONTEXT_LENGTH}-token window: "
+                          f"{listing}; shorten them or set long_captions: truncate")
+    return captions, [f"{len(too_long)} caption(s) exceed CLIP's {CONTEXT_LENGTH}-token window and are truncated "
+                      f"by CLIP: {listing}"]
