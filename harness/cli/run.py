@@ -35,8 +35,15 @@ def run(
         outcome = run_suite(loaded, out, progress=progress)
     from harness.runner.rundir import RunDir
 
-    archive = RunDir(outcome.path).read_archive()
+    rundir = RunDir(outcome.path)
+    archive = rundir.read_archive()
     console.print(summary_table(archive, title=f"{loaded.name}: selected images, mean ± sd over captions x seeds"))
+    if not archive.empty and not outcome.failed:
+        from harness.cli.metrics import compute_and_show
+
+        search_clip = outcome.system.models.clip if loaded.run.metrics.evaluator_clip == "search" else None
+        with rundir:
+            compute_and_show(rundir, loaded.run.metrics, device=loaded.run.device, search_clip=search_clip)
     console.print(f"{len(outcome.ran)} job(s) run, {len(outcome.skipped)} already finished, "
                   f"{len(outcome.failed)} failed, in {outcome.seconds:.1f} s; run directory: {outcome.path}")
     if outcome.failed:

@@ -25,3 +25,37 @@ def summary_table(archive: pd.DataFrame, title: str) -> Table:
         cells = [f"{group[n].mean():.4f} ± {group[n].std(ddof=1) if len(group) > 1 else 0:.4f}" for n in SCORE_NAMES]
         table.add_row(str(method), *cells, str(len(group)))
     return table
+
+
+def _fmt(entry: dict | None, digits: int = 4) -> str:
+    if not entry or entry.get("value") is None:
+        return "—"
+    text = f"{entry['value']:.{digits}f}"
+    if entry.get("interval"):
+        lo, hi = entry["interval"]
+        text += f" [{lo:.{digits}f}, {hi:.{digits}f}]"
+    if "std" in entry:
+        text += f" ± {entry['std']:.{digits}f}"
+    return text
+
+
+def metrics_table(result: dict) -> Table:
+    """Per method: CLIPScore (evaluator), in-loop CLIPScore, gap, FID/KID with N: value [95 % interval]."""
+    ev = result["evaluator"]
+    note = " (evaluator = search model)" if ev["same_model"] else ""
+    table = Table(title=f"metrics: CLIPScore by {ev['clip']}{note}")
+    table.add_column("method")
+    table.add_column("CLIPScore ↑", justify="right")
+    table.add_column("in-loop CLIPScore ↑", justify="right")
+    table.add_column("hacking gap ↓", justify="right")
+    table.add_column("FID ↓ (N)", justify="right")
+    table.add_column("KID ↓ ± sd", justify="right")
+    fk = result.get("fid_kid", {})
+    for method, entry in result["methods"].items():
+        sel = fk.get("methods", {}).get(method, {}).get("selected", {})
+        fid = f"{_fmt(sel.get('fid'), 2)} ({sel['fid']['n']})" if sel.get("fid", {}).get("value") is not None else "—"
+        table.add_row(method, _fmt(entry["clipscore"], 3), _fmt(entry["clipscore_search_model"], 3),
+                      _fmt(entry["critic_hacking_gap"], 3), fid, _fmt(sel.get("kid"), 4))
+    if "skipped" in fk:
+        table.caption = f"FID/KID skipped: {fk['skipped']}"
+    return table

@@ -21,6 +21,7 @@ class RunOutcome:
     skipped: list[str] = field(default_factory=list)  # jobs already finished
     failed: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    system: object = None  # the loaded system, reusable for metrics
 
 
 def make_jobs(suite) -> list[Job]:
@@ -71,6 +72,7 @@ def run_suite(suite, out: Path | None = None, progress=None, system=None) -> Run
         manifest["ended"] = mf.now()
         manifest["sessions"][-1]["ended"] = manifest["ended"]
         rundir.write_manifest(manifest)
+        outcome.system = system
         return outcome
 
 

@@ -1,0 +1,50 @@
+"""`harness metrics RUN_DIR`: recompute metrics.json from the stored images and archive."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from harness.cli.common import console
+from harness.cli.main import app
+
+
+def metrics_config(manifest: dict, sets: list[str]):
+    """The run's metric settings with `--set metrics.x=...` applied."""
+    from harness.config.run import build_run_config
+
+    base = {"metrics": dict(manifest.get("config", {}).get("metrics", {}))}
+    return build_run_config(base, sets=sets).metrics
+
+
+def compute_and_show(rundir, cfg, device: str = "cpu", search_clip=None, reference: Optional[str] = None) -> dict:
+    from harness.cli.tables import metrics_table
+    from harness.metrics.compute import compute_metrics
+
+    result = compute_metrics(rundir, cfg, device=device, search_clip=search_clip, reference=reference)
+    console.print(metrics_table(result))
+    return result
+
+
+@app.command()
+def metrics(
+    run_dir: Path = typer.Argument(..., help="a run directory written by harness run"),
+    reference: Optional[str] = typer.Option(None, help="FID/KID reference: image folder or .npz statistics"),
+    device: str = typer.Option("cpu", help="torch device"),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="override a metrics field: metrics.key=value"),
+) -> None:
+    """Recompute every metric of RUN_DIR (CLIPScore, FID/KID, correlations, hypervolume, paired tests)."""
+    from harness.errors import ConfigError
+    from harness.metrics.checks import check_metrics
+    from harness.runner.rundir import RunDir
+
+    rundir = RunDir(run_dir)
+    manifest = rundir.read_manifest()
+    if manifest is None:
+        raise ConfigError(f"{run_dir}: no manifest.json; give a run directory written by harness run")
+    cfg = metrics_config(manifest, set_ or [])
+    check_metrics(cfg, reference)
+    with rundir:
+        compute_and_show(rundir, cfg, device=device, reference=reference)
+    console.print(f"wrote {rundir.path / 'metrics.json'}")

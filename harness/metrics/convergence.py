@@ -1,0 +1,47 @@
+"""Convergence curves from the archive: first-front hypervolume per generation (four_objective) and the
+best text_image per generation (every method), per job and averaged per method."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from harness.critics import CRITICS, SCORE_NAMES
+from harness.metrics.hypervolume import REFERENCE, hypervolume
+
+RANGES = [CRITICS[n].score_range for n in SCORE_NAMES]
+
+
+def hypervolume_curve(job: pd.DataFrame) -> list[float]:
+    """HV of the first front of each generation of one job, on the four scores."""
+    out = []
+    for _, gen in job.groupby("generation", sort=True):
+        front = gen[gen["pareto_rank"] == 0]
+        out.append(hypervolume(front[list(SCORE_NAMES)].to_numpy(), RANGES))
+    return out
+
+
+def best_curve(job: pd.DataFrame, score: str = "text_image") -> list[float]:
+    return job.groupby("generation", sort=True)[score].max().tolist()
+
+
+def convergence(archive: pd.DataFrame) -> dict:
+    """{method: {'best_text_image': {'mean': [...], 'n': N}, 'hypervolume': {...}}} (HV for nsga2 methods)."""
+    out = {}
+    for method, frame in archive.groupby("method", sort=False):
+        jobs = [g for _, g in frame.groupby(["caption_id", "seed"], sort=True)]
+        entry = {}
+        curves = [best_curve(j) for j in jobs]
+        entry["best_text_image"] = _mean_curve(curves)
+        if method == "four_objective" or frame["pareto_rank"].max() > 0:
+            entry["hypervolume"] = _mean_curve([hypervolume_curve(j) for j in jobs])
+            entry["hypervolume"]["reference_point"] = REFERENCE
+            entry["hypervolume"]["normalization"] = {n: list(r) for n, r in zip(SCORE_NAMES, RANGES)}
+        out[str(method)] = entry
+    return out
+
+
+def _mean_curve(curves: list[list[float]]) -> dict:
+    length = min(len(c) for c in curves)
+    arr = np.array([c[:length] for c in curves])
+    return {"mean": arr.mean(0).tolist(), "min": arr.min(0).tolist(), "max": arr.max(0).tolist(), "n": len(curves),
+            "higher_is_better": True}

@@ -1,0 +1,51 @@
+"""Spearman and Kendall correlations between every pair of the four scores in a final population.
+
+Per job: scipy's spearmanr / kendalltau with a percentile-bootstrap interval over individuals.
+Aggregated per method: the mean matrix over jobs (captions x seeds) with a bootstrap interval over
+jobs. A pair in which one score is constant in the population has no correlation (null, noted).
+"""
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+from scipy import stats
+
+from harness.critics import SCORE_NAMES
+from harness.metrics.stats import bootstrap_interval, value_entry
+
+PAIRS = [f"{a}~{b}" for a, b in combinations(SCORE_NAMES, 2)]
+METHODS = {"spearman": lambda x, y: stats.spearmanr(x, y).statistic,
+           "kendall": lambda x, y: stats.kendalltau(x, y).statistic}
+
+
+def job_correlations(population, n_resamples: int, confidence: float, seed: int = 0) -> dict:
+    """population: DataFrame of one job's final population -> {kind: {pair: entry}}."""
+    out = {}
+    for kind, fn in METHODS.items():
+        entries = {}
+        for a, b in combinations(SCORE_NAMES, 2):
+            x, y = population[a].to_numpy(), population[b].to_numpy()
+            n = len(x)
+            if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+                entries[f"{a}~{b}"] = value_entry(None, n, None, None, note="constant score or fewer than 3")
+                continue
+            interval = bootstrap_interval((x, y), fn, n_resamples, confidence, seed, paired=True)
+            entries[f"{a}~{b}"] = value_entry(fn(x, y), n, interval, None)
+        out[kind] = entries
+    return out
+
+
+def aggregate(per_job: dict[str, dict], n_resamples: int, confidence: float) -> dict:
+    """Mean over jobs of each pair's correlation, with a bootstrap interval over jobs."""
+    out = {}
+    for kind in METHODS:
+        out[kind] = {}
+        for pair in PAIRS:
+            vals = np.array([j[kind][pair]["value"] for j in per_job.values() if j[kind][pair]["value"] is not None])
+            if len(vals) == 0:
+                out[kind][pair] = value_entry(None, 0, None, None, note="no job had a defined correlation")
+                continue
+            out[kind][pair] = value_entry(vals.mean(), len(vals), bootstrap_interval(vals, np.mean, n_resamples,
+                                                                                   confidence), None)
+    return out

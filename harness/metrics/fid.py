@@ -1,0 +1,183 @@
+"""FID and KID with torchmetrics, on a chosen feature extractor, against a reference set.
+
+Extractors (`metrics.fid_features`): `inception` (torchmetrics' default InceptionV3; needs
+torch-fidelity and its weights in the local cache), `clip` (the evaluator CLIP's image
+embeddings) or `tiny` (the tiny profile's CLIP image tower). The reference is a folder of images
+or a saved `.npz` with `features` [N, d] (FID and KID) or `mu`/`sigma` (FID only). Reference
+features are cached by a hash of the folder contents and the extractor.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from harness.errors import HarnessError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
+
+
+class Identity(nn.Module):
+    """Features fed directly: `images` are already [N, d] feature vectors."""
+
+    def __init__(self, num_features: int):
+        super().__init__()
+        self.num_features = num_features
+
+    def forward(self, x):
+        return x
+
+
+class ClipFeatures(nn.Module):
+    """A CLIP image tower as a torchmetrics feature extractor: float images [N, 3, H, W] in [0, 1] -> [N, d]."""
+
+    def __init__(self, clip, name: str):
+        super().__init__()
+        self.clip = clip
+        self.name = name
+        self.num_features = int(clip.encode_image(torch.rand(1, 3, clip.image_size, clip.image_size)).shape[-1])
+
+    def forward(self, images):
+        return self.clip.encode_image(images.float()).double()
+
+
+def fid_from_features(fake: torch.Tensor, real: torch.Tensor) -> float:
+    """FID between two feature sets [N, d] with torchmetrics; never negative (clamped at 0)."""
+    from torchmetrics.image.fid import FrechetInceptionDistance
+
+    fake, real = torch.as_tensor(fake).double(), torch.as_tensor(real).double()
+    metric = FrechetInceptionDistance(feature=Identity(fake.shape[1]), normalize=True)
+    metric.update(real, real=True)
+    metric.update(fake, real=False)
+    return max(float(metric.compute()), 0.0)
+
+
+def fid_from_stats(fake: torch.Tensor, mu: np.ndarray, sigma: np.ndarray) -> float:
+    from torchmetrics.image.fid import _compute_fid
+
+    fake = torch.as_tensor(fake).double()
+    mu_f = fake.mean(0)
+    sigma_f = torch.cov(fake.T)
+    return max(float(_compute_fid(mu_f, sigma_f, torch.as_tensor(mu).double(), torch.as_tensor(sigma).double())), 0.0)
+
+
+def kid_from_features(fake: torch.Tensor, real: torch.Tensor, subset_size: int, subsets: int,
+                      seed: int = 0) -> tuple[float, float, int]:
+    """KID mean and std over `subsets` subsets; the subset size is lowered to fit small N."""
+    from torchmetrics.image.kid import KernelInceptionDistance
+
+    fake, real = torch.as_tensor(fake).double(), torch.as_tensor(real).double()
+    size = min(subset_size, len(fake), len(real))
+    if size < 2:
+        raise ValueError("KID needs at least 2 images on each side")
+    torch.manual_seed(seed)
+    import warnings
+
+    with warnings.catch_warnings():  # "will save all extracted features": intended, the sets are small
+        warnings.simplefilter("ignore", UserWarning)
+        metric = KernelInceptionDistance(feature=Identity(fake.shape[1]), subsets=subsets, subset_size=size,
+                                         normalize=True)
+    metric.update(real, real=True)
+    metric.update(fake, real=False)
+    mean, std = metric.compute()
+    return float(mean), float(std), size
+
+
+def make_extractor(kind: str, evaluator_clip=None) -> nn.Module:
+    """The feature extractor named by `metrics.fid_features`."""
+    if kind == "clip":
+        if evaluator_clip is None:
+            raise HarnessError("fid_features=clip needs the evaluator CLIP")
+        return ClipFeatures(evaluator_clip, f"clip:{evaluator_clip.name}")
+    if kind == "tiny":
+        from harness.models.clip import load_clip
+        from harness.models.tiny import tiny_model_dir
+
+        return ClipFeatures(load_clip(f"local-dir:{tiny_model_dir('clip')}", None, "cpu"), "tiny-clip")
+    if kind == "inception":
+        try:
+            from torchmetrics.image.fid import NoTrainInceptionV3
+
+            net = NoTrainInceptionV3(name="inception-v3-compat", features_list=["2048"])
+        except Exception as exc:  # torch-fidelity missing, or its weights not in the cache
+            raise HarnessError(f"fid_features=inception needs torch-fidelity and its InceptionV3 weights in the "
+                               f"local cache ({type(exc).__name__}); install them, or set metrics.fid_features=clip "
+                               "or tiny") from None
+
+        class Inception(nn.Module):
+            num_features = 2048
+            name = "inception-v3-compat"
+
+            def __init__(self):
+                super().__init__()
+                self.net = net
+
+            def forward(self, images):
+                return self.net((images.clamp(0, 1) * 255).to(torch.uint8)).double()
+
+        return Inception()
+    raise HarnessError(f"unknown fid_features {kind!r}: use inception, clip or tiny")
+
+
+@torch.inference_mode()
+def extract(extractor: nn.Module, images: torch.Tensor, batch: int = 64) -> torch.Tensor:
+    return torch.cat([extractor(chunk).double().cpu() for chunk in images.split(batch)]) if len(images) else \
+        torch.zeros((0, extractor.num_features), dtype=torch.float64)
+
+
+def extract_list(extractor: nn.Module, images: list[torch.Tensor]) -> torch.Tensor:
+    """Features of images that may differ in size: batched by size, returned in input order."""
+    by_size: dict[tuple, list[int]] = {}
+    for i, im in enumerate(images):
+        by_size.setdefault(tuple(im.shape), []).append(i)
+    out = torch.zeros((len(images), extractor.num_features), dtype=torch.float64)
+    for idx in by_size.values():
+        out[idx] = extract(extractor, torch.stack([images[i] for i in idx]))
+    return out
+
+
+def folder_images(folder: Path) -> list[Path]:
+    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def folder_hash(files: list[Path], root: Path) -> str:
+    digest = hashlib.sha256()
+    for p in files:
+        digest.update(str(p.relative_to(root)).encode())
+        digest.update(hashlib.sha256(p.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def load_reference(spec: str, extractor: nn.Module, cache_dir: Path) -> dict:
+    """{'features': [N, d]} or {'mu', 'sigma'} for a reference folder or .npz, cached by content hash."""
+    from harness.io import atomic_write_bytes, load_png
+
+    path = Path(spec).expanduser()
+    if path.is_file() and path.suffix == ".npz":
+        data = np.load(path)
+        if "features" in data:
+            return {"features": torch.from_numpy(data["features"]).double(), "source": str(path)}
+        if "mu" in data and "sigma" in data:
+            return {"mu": data["mu"], "sigma": data["sigma"], "n": int(data.get("n", 0)), "source": str(path)}
+        raise HarnessError(f"{path}: a statistics file needs 'features' or 'mu' and 'sigma' arrays")
+    if not path.is_dir():
+        raise HarnessError(f"FID reference {path} is neither a folder of images nor a .npz statistics file")
+    files = folder_images(path)
+    if len(files) < 2:
+        raise HarnessError(f"FID reference folder {path} holds {len(files)} image(s); it needs at least 2")
+    name = getattr(extractor, "name", type(extractor).__name__)
+    key = hashlib.sha256(f"{folder_hash(files, path)}|{name}".encode()).hexdigest()[:20]
+    cached = Path(cache_dir) / "fid-reference" / f"{key}.npz"
+    if cached.is_file():
+        return {"features": torch.from_numpy(np.load(cached)["features"]).double(), "source": str(path),
+                "cache": str(cached)}
+    feats = extract_list(extractor, [load_png(p) for p in files])
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, features=feats.numpy())
+    atomic_write_bytes(cached, buf.getvalue())
+    return {"features": feats, "source": str(path), "cache": str(cached)}

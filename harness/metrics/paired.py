@@ -1,0 +1,39 @@
+"""Paired method comparison: per (caption, seed) differences, bootstrap interval, Wilcoxon p-value."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from harness.metrics.stats import bootstrap_interval, value_entry, wilcoxon_p
+
+
+def paired_difference(a: pd.Series, b: pd.Series, n_resamples: int, confidence: float,
+                      higher_is_better: bool = True) -> dict:
+    """a, b: per-job values indexed by (caption_id, seed). Difference a - b on the shared index."""
+    shared = a.index.intersection(b.index)
+    d = (a.loc[shared] - b.loc[shared]).to_numpy(dtype=np.float64)
+    p, note = wilcoxon_p(d)
+    if len(d) and np.all(d == 0):
+        interval = [0.0, 0.0]
+    else:
+        interval = bootstrap_interval(d, np.mean, n_resamples, confidence)
+    seeds = sorted({s for _, s in shared}) if len(shared) else []
+    entry = value_entry(d.mean() if len(d) else None, len(d), interval, higher_is_better, p_value=p,
+                        seeds=len(seeds), captions=len({c for c, _ in shared}))
+    if note:
+        entry["note"] = note
+    entry["unmatched"] = sorted(map(list, set(a.index) ^ set(b.index)))
+    return entry
+
+
+def compare_methods(per_job: pd.DataFrame, metrics: list[str], method_a: str, method_b: str,
+                    n_resamples: int, confidence: float, directions: dict[str, bool]) -> dict:
+    """per_job: one row per job with columns method, caption_id, seed and the metric columns."""
+    out = {}
+    ia = per_job[per_job["method"] == method_a].set_index(["caption_id", "seed"])
+    ib = per_job[per_job["method"] == method_b].set_index(["caption_id", "seed"])
+    for m in metrics:
+        if m not in per_job or ia[m].isna().all() or ib[m].isna().all():
+            continue
+        out[m] = paired_difference(ia[m].dropna(), ib[m].dropna(), n_resamples, confidence, directions.get(m, True))
+    return out

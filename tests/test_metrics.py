@@ -1,0 +1,160 @@
+"""Metrics: known answers (FID closed form, KID, CLIPScore, rank correlations, hypervolume), the paired
+comparison of a method with itself, and metrics.json from a smoke run, recomputable."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy import linalg, stats
+
+from harness.cli.main import main
+from harness.metrics import clipscore, correlations, fid
+from harness.metrics.hypervolume import hypervolume
+from harness.metrics.paired import compare_methods
+from helpers import REPO
+
+
+def closed_form_fid(a: np.ndarray, b: np.ndarray) -> float:
+    mu1, mu2 = a.mean(0), b.mean(0)
+    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    covmean = linalg.sqrtm(s1 @ s2).real
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * covmean))
+
+
+def test_fid_matches_the_closed_form_for_gaussians():
+    rng = np.random.default_rng(0)
+    a = rng.multivariate_normal([0, 0, 0, 0], np.diag([1.0, 2.0, 0.5, 1.5]), size=3000)
+    m = rng.standard_normal((4, 4))
+    b = rng.multivariate_normal([1.0, -0.5, 0.3, 0.0], m @ m.T + np.eye(4), size=3000)
+    expected = closed_form_fid(a, b)
+    assert fid.fid_from_features(torch.from_numpy(a), torch.from_numpy(b)) == pytest.approx(expected, rel=1e-6)
+
+
+def test_fid_of_a_set_with_itself_is_zero_and_never_negative_or_complex():
+    rng = np.random.default_rng(1)
+    full = torch.from_numpy(rng.standard_normal((500, 8)))
+    assert fid.fid_from_features(full, full) == pytest.approx(0.0, abs=1e-6)
+    singular = torch.from_numpy(rng.standard_normal((6, 32)))  # 6 samples in 32-d: rank-deficient covariance
+    value = fid.fid_from_features(singular, singular)
+    assert isinstance(value, float) and 0.0 <= value < 1e-6
+    low_rank = torch.from_numpy(rng.standard_normal((50, 2)) @ rng.standard_normal((2, 16)))
+    assert fid.fid_from_features(low_rank, low_rank + 1e-9) >= 0.0
+
+
+def test_kid_of_identical_sets_is_zero_and_subset_size_fits_small_n():
+    rng = np.random.default_rng(2)
+    feats = torch.from_numpy(rng.standard_normal((2000, 8)))
+    mean, std, size = fid.kid_from_features(feats, feats, subset_size=100, subsets=50)
+    shifted, _, _ = fid.kid_from_features(feats + 1.0, feats, subset_size=100, subsets=50)
+    assert size == 100 and abs(mean) < 0.02 and shifted > 50 * abs(mean)
+    small = torch.from_numpy(rng.standard_normal((12, 8)))
+    _, _, size = fid.kid_from_features(small, small + 1.0, subset_size=50, subsets=10)
+    assert size == 12  # lowered to fit N
+
+
+def test_clipscore_of_hand_built_embeddings():
+    img = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    txt = torch.tensor([[1.0, 0.0], [0.0, -1.0], [1.0, 0.0]])
+    per = clipscore.clipscore_per_image(img, txt)
+    torch.testing.assert_close(per, torch.tensor([2.5, 0.0, 2.5 / np.sqrt(2)], dtype=torch.float64))
+    assert per.mean().item() == pytest.approx((2.5 + 2.5 / np.sqrt(2)) / 3)  # clamped per image, then averaged
+
+
+def test_rank_correlations_match_scipy():
+    rng = np.random.default_rng(3)
+    pop = pd.DataFrame(rng.standard_normal((30, 4)), columns=["text_image", "image_real", "region_word", "word_label"])
+    pop["image_real"] += pop["text_image"]
+    out = correlations.job_correlations(pop, n_resamples=100, confidence=0.95)
+    x, y = pop["text_image"], pop["image_real"]
+    assert out["spearman"]["text_image~image_real"]["value"] == pytest.approx(stats.spearmanr(x, y).statistic)
+    assert out["kendall"]["text_image~image_real"]["value"] == pytest.approx(stats.kendalltau(x, y).statistic)
+    lo, hi = out["spearman"]["text_image~image_real"]["interval"]
+    assert lo <= out["spearman"]["text_image~image_real"]["value"] <= hi
+    pop["word_label"] = 0.5
+    assert correlations.job_correlations(pop, 50, 0.95)["kendall"]["text_image~word_label"]["value"] is None
+
+
+def test_hypervolume_of_known_fronts():
+    unit = [(0.0, 1.0)] * 2
+    losses = np.array([[0.2, 0.6], [0.5, 0.3]])
+    assert hypervolume(1 - losses, unit) == pytest.approx(0.45 + 0.48 - 0.30)
+    four = [(0.0, 1.0)] * 4
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    q = np.array([0.4, 0.1, 0.2, 0.3])
+    box = lambda x: np.prod(1.1 - x)  # noqa: E731
+    exact = box(p) + box(q) - box(np.maximum(p, q))
+    assert hypervolume(1 - np.stack([p, q]), four) == pytest.approx(exact)
+    assert hypervolume(1 - np.stack([p, p + 0.05]), four) == pytest.approx(box(p))  # a dominated point adds nothing
+
+
+def test_a_method_compared_with_itself_differs_by_exactly_zero():
+    rng = np.random.default_rng(4)
+    jobs = pd.DataFrame({"method": "a", "caption_id": [f"c{i}" for i in range(8)], "seed": 0,
+                         "text_image": rng.random(8)})
+    both = pd.concat([jobs, jobs.assign(method="b")])
+    out = compare_methods(both, ["text_image"], "a", "b", 200, 0.95, {"text_image": True})["text_image"]
+    assert out["value"] == 0.0 and out["interval"] == [0.0, 0.0] and out["p_value"] == 1.0
+    assert out["note"] == "no difference" and out["n"] == 8 and out["seeds"] == 1
+
+
+@pytest.fixture(scope="module")
+def smoke_with_metrics(tmp_path_factory):
+    from harness.io import save_png
+
+    root = tmp_path_factory.mktemp("smoke")
+    ref = root / "reference"
+    g = torch.Generator().manual_seed(0)
+    for i in range(16):
+        save_png(ref / f"{i:03d}.png", torch.rand(3, 32, 32, generator=g))
+    out = root / "run"
+    assert main(["run", str(REPO / "suites" / "smoke"), "--out", str(out), "--set", f"metrics.reference={ref}"]) == 0
+    return out, ref
+
+
+def test_smoke_run_writes_metrics_json(smoke_with_metrics):
+    out, _ = smoke_with_metrics
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["schema_version"] == 1 and m["evaluator"]["same_model"] is True
+    methods = ["no_selection", "best_of_n", "clip_single", "four_objective"]
+    assert list(m["methods"]) == methods
+    for method in methods:
+        entry = m["methods"][method]
+        for key in ("text_image", "image_real", "region_word", "word_label", "clipscore", "critic_hacking_gap"):
+            assert {"value", "n", "interval", "higher_is_better"} <= set(entry[key])
+        assert entry["clipscore"]["n"] == 3 and 0 <= entry["clipscore"]["value"] <= 2.5
+        for which, n in (("selected", 3), ("population", 3 if method == "no_selection" else 3 * 16)):
+            fk = m["fid_kid"]["methods"][method][which]
+            assert fk["fid"]["n"] == n and fk["fid"]["value"] >= 0 and fk["fid"]["higher_is_better"] is False
+            assert fk["kid"]["subset_size"] <= n and "std" in fk["kid"]
+    assert set(m["correlations"]["four_objective"]["mean"]["spearman"]) == set(correlations.PAIRS)
+    hv = m["convergence"]["four_objective"]["hypervolume"]["mean"]
+    assert len(hv) == 12 and hv[-1] >= hv[0]
+    assert len(m["convergence"]["clip_single"]["best_text_image"]["mean"]) == 12
+    assert len(m["paired"]) == 6 and m["paired"][-1]["a"] == "four_objective"
+    assert m["paired"][-1]["metrics"]["clipscore"]["n"] == 3
+
+
+def test_metrics_command_recomputes_the_same_numbers(smoke_with_metrics, tmp_path):
+    out, ref = smoke_with_metrics
+    before = json.loads((out / "metrics.json").read_text())
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    (copy / "metrics.json").unlink()
+    assert main(["metrics", str(copy), "--reference", str(ref)]) == 0
+    after = json.loads((copy / "metrics.json").read_text())
+    for key in ("methods", "fid_kid", "correlations", "convergence", "paired"):
+        a, b = json.dumps(before[key], sort_keys=True), json.dumps(after[key], sort_keys=True)
+        assert a.replace(str(out), "X") == b.replace(str(copy), "X"), key
+
+
+def test_no_reference_skips_fid_with_a_note(tmp_path):
+    from helpers import make_suite
+
+    suite = make_suite(tmp_path / "s")
+    assert main(["run", str(suite), "--out", str(tmp_path / "r")]) == 0
+    m = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert "skipped" in m["fid_kid"] and "metrics.reference" in m["fid_kid"]["skipped"]
