@@ -12,14 +12,14 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 
 def _register() -> None:
-    from harness.cli import metrics, models, run, search  # noqa: F401  (commands register themselves on `app`)
+    from harness.cli import metrics, models, regress, report, run, search  # noqa: F401  (commands register themselves on `app`)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)  # returns the exit code of typer.Exit in this mode
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
             print("aborted", file=sys.stderr)
             return 130
         raise
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def run() -> None:

@@ -44,6 +44,11 @@ def run(
         search_clip = outcome.system.models.clip if loaded.run.metrics.evaluator_clip == "search" else None
         with rundir:
             compute_and_show(rundir, loaded.run.metrics, device=loaded.run.device, search_clip=search_clip)
+    if not archive.empty:
+        from harness.report.markdown import render_report
+
+        with rundir:
+            console.print(f"report: {render_report(rundir)}")
     console.print(f"{len(outcome.ran)} job(s) run, {len(outcome.skipped)} already finished, "
                   f"{len(outcome.failed)} failed, in {outcome.seconds:.1f} s; run directory: {outcome.path}")
     if outcome.failed:

@@ -12,12 +12,9 @@ RANGES = [CRITICS[n].score_range for n in SCORE_NAMES]
 
 
 def hypervolume_curve(job: pd.DataFrame) -> list[float]:
-    """HV of the first front of each generation of one job, on the four scores."""
-    out = []
-    for _, gen in job.groupby("generation", sort=True):
-        front = gen[gen["pareto_rank"] == 0]
-        out.append(hypervolume(front[list(SCORE_NAMES)].to_numpy(), RANGES))
-    return out
+    """HV of each generation's population on the four scores (= HV of its first front in those scores,
+    whatever objectives the method optimized), so methods are comparable."""
+    return [hypervolume(gen[list(SCORE_NAMES)].to_numpy(), RANGES) for _, gen in job.groupby("generation", sort=True)]
 
 
 def best_curve(job: pd.DataFrame, score: str = "text_image") -> list[float]:
@@ -25,14 +22,14 @@ def best_curve(job: pd.DataFrame, score: str = "text_image") -> list[float]:
 
 
 def convergence(archive: pd.DataFrame) -> dict:
-    """{method: {'best_text_image': {'mean': [...], 'n': N}, 'hypervolume': {...}}} (HV for nsga2 methods)."""
+    """{method: {'best_text_image': {'mean': [...], 'n': N}, 'hypervolume': {...}}} (HV where populations > 1)."""
     out = {}
     for method, frame in archive.groupby("method", sort=False):
         jobs = [g for _, g in frame.groupby(["caption_id", "seed"], sort=True)]
         entry = {}
         curves = [best_curve(j) for j in jobs]
         entry["best_text_image"] = _mean_curve(curves)
-        if method == "four_objective" or frame["pareto_rank"].max() > 0:
+        if frame.groupby(["caption_id", "seed", "generation"]).size().max() > 1:
             entry["hypervolume"] = _mean_curve([hypervolume_curve(j) for j in jobs])
             entry["hypervolume"]["reference_point"] = REFERENCE
             entry["hypervolume"]["normalization"] = {n: list(r) for n, r in zip(SCORE_NAMES, RANGES)}

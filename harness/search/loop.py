@@ -16,6 +16,11 @@ from harness.search.pick import PICKS, pareto_ranks
 from harness.search.strategies import Strategy, make_strategy
 
 
+def quantize(images: torch.Tensor) -> torch.Tensor:
+    """Round images to 8 bits: the scores then describe exactly the PNGs a run stores."""
+    return (images * 255.0).round() / 255.0
+
+
 def to_uint8(images: torch.Tensor) -> list[np.ndarray]:
     """images float [B, 3, H, W] in [0, 1] -> B uint8 arrays [3, H, W]."""
     return list((images.detach().float().cpu() * 255.0).round_().clamp_(0, 255).to(torch.uint8).numpy())
@@ -87,7 +92,7 @@ def run_search(caption: str, method: MethodConfig, scorer, generator, search: Se
 
     while strategy.has_next:
         X = strategy.ask(generator.initial_latents)
-        images = generator.decode(X)
+        images = quantize(generator.decode(X))  # scored exactly as stored (8-bit PNG), so rescoring matches
         named = scorer.score(images, caption)
         S = np.stack([named[n] for n in SCORE_NAMES], axis=1)
         strategy.tell(X, S, to_uint8(images))

@@ -1,0 +1,69 @@
+"""`harness regress RUN_DIR`: did a scorer change move the scores of the stored images?"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from harness.cli.common import console
+from harness.cli.main import app
+
+
+def load_run_config(manifest: dict, sets: list[str], device: str | None = None):
+    """The run's resolved config from its manifest, with `--set` overrides."""
+    from harness.config.run import build_run_config
+
+    return build_run_config(manifest["config"], sets=sets, device=device)
+
+
+@app.command()
+def regress(
+    run_dir: Path = typer.Argument(..., help="a run directory (or a committed reference run)"),
+    reference: Optional[Path] = typer.Option(None, help="compare against this reference file, not the archive"),
+    update: bool = typer.Option(False, help="write the new scores as the reference (--reference, or "
+                                             "RUN_DIR/regress_reference.json) and exit 0"),
+    tolerance: Optional[list[str]] = typer.Option(None, help="CRITIC=MAX_ABS_CHANGE (default 1e-4 each)"),
+    device: Optional[str] = typer.Option(None, help="torch device"),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="override a config field: key=value"),
+) -> None:
+    """Rescore RUN_DIR's stored images with the current critics; exit 1 when a critic moved beyond tolerance."""
+    from harness.errors import ConfigError
+    from harness.regress import compare, parse_tolerances, read_reference, rescore, stored_images, write_reference
+    from harness.runner.rundir import RunDir
+    from harness.system import build_system
+
+    rundir = RunDir(run_dir)
+    manifest = rundir.read_manifest()
+    if manifest is None:
+        raise ConfigError(f"{run_dir}: no manifest.json; give a run directory written by harness run")
+    tolerances = parse_tolerances(tolerance or [])
+    cfg = load_run_config(manifest, set_ or [], device)
+    old = read_reference(reference) if reference and not update else None
+    table = stored_images(rundir, rundir.read_archive())
+    system = build_system(cfg)
+    new = rescore(system.scorer, table)
+    if update:
+        from harness.config.typed import to_dict
+
+        target = reference or rundir.path / "regress_reference.json"
+        write_reference(target, new, to_dict(cfg.critics))
+        console.print(f"wrote the reference {target} ({len(new)} images)")
+        return
+    if old is None:
+        old = table
+    result = compare(old, new, tolerances)
+    show = Table(title=f"regress {run_dir}: {result['n']} stored images rescored "
+                       f"(against {'reference ' + str(reference) if reference else 'the scores recorded at run time'})")
+    for col in ("critic", "mean |Δ|", "max |Δ|", "tolerance", "Spearman old~new", "moved most", "verdict"):
+        show.add_column(col, justify="left" if col in ("critic", "moved most") else "right")
+    for name, c in result["critics"].items():
+        top = ", ".join(f"{cid} ({v:.2g})" for cid, v in c["top_captions"][:2]) if c["mean_abs_change"] > 0 else "—"
+        show.add_row(name, f"{c['mean_abs_change']:.3g}", f"{c['max_abs_change']:.3g}", f"{c['tolerance']:.0e}",
+                     f"{c['spearman']:.4f}", top, "[red]MOVED[/red]" if c["moved"] else "ok")
+    console.print(show)
+    if result["failed"]:
+        console.print(f"scores moved beyond tolerance: {', '.join(result['failed'])}")
+        raise typer.Exit(1)
+    console.print("no critic moved beyond its tolerance")

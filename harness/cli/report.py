@@ -1,0 +1,32 @@
+"""`harness report RUN_DIR`: re-render report.md and figures/ from stored data."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from harness.cli.common import console
+from harness.cli.main import app
+
+
+@app.command()
+def report(
+    run_dir: Path = typer.Argument(..., help="a run directory written by harness run"),
+    svg: bool = typer.Option(False, help="also write every figure as SVG"),
+) -> None:
+    """Re-render RUN_DIR/report.md and RUN_DIR/figures/ from the archive, metrics.json and images."""
+    from harness.cli.tables import metrics_table, summary_table
+    from harness.errors import ConfigError
+    from harness.report.markdown import _read_metrics, render_report
+    from harness.runner.rundir import RunDir
+
+    rundir = RunDir(run_dir)
+    if rundir.read_manifest() is None:
+        raise ConfigError(f"{run_dir}: no manifest.json; give a run directory written by harness run")
+    with rundir:
+        path = render_report(rundir, svg=svg)
+    console.print(summary_table(rundir.read_archive(), title="selected images, mean ± sd over captions x seeds"))
+    metrics = _read_metrics(rundir.path)
+    if metrics:
+        console.print(metrics_table(metrics))
+    console.print(f"wrote {path}")

@@ -1,0 +1,1 @@
+"""Reports: report.md + figures/ for runs, comparisons and ablations."""

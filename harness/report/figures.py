@@ -1,0 +1,136 @@
+"""Figures for reports (matplotlib, Agg): legible when pasted into slides.
+
+Each PNG carries a `panels` text chunk (JSON: every panel's title and axis labels), so what a
+figure shows can be checked from the file itself. SVG copies are written on request.
+"""
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from harness.critics import SCORE_NAMES  # noqa: E402
+from harness.io import atomic_write_bytes, load_png  # noqa: E402
+
+plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "figure.dpi": 100})
+METHOD_COLORS = {"no_selection": "#7f7f7f", "best_of_n": "#1f77b4", "clip_single": "#ff7f0e",
+                 "four_objective": "#2ca02c"}
+
+
+def panels(fig) -> list[dict]:
+    return [{"title": ax.get_title(), "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel()}
+            for ax in fig.axes if ax.get_visible() and ax.axison]
+
+
+def save(fig, path: Path, svg: bool = False) -> Path:
+    """Write `fig` as PNG (with its panels in a text chunk) and optionally SVG; returns the PNG path."""
+    meta = {"panels": json.dumps(panels(fig)), "Software": "harness"}
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", metadata=meta)
+    atomic_write_bytes(path, buf.getvalue())
+    if svg:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="svg", bbox_inches="tight")
+        atomic_write_bytes(path.with_suffix(".svg"), buf.getvalue())
+    plt.close(fig)
+    return path
+
+
+def scatter_matrix(pop: pd.DataFrame, title: str):
+    """The four scores of a final population, pairwise; first front highlighted, selected marked."""
+    n = len(SCORE_NAMES)
+    fig, axes = plt.subplots(n, n, figsize=(3.0 * n, 3.0 * n))
+    front = pop["pareto_rank"].to_numpy() == 0
+    sel = pop["selected"].to_numpy()
+    for i, yname in enumerate(SCORE_NAMES):
+        for j, xname in enumerate(SCORE_NAMES):
+            ax = axes[i, j]
+            x, y = pop[xname].to_numpy(), pop[yname].to_numpy()
+            if i == j:
+                ax.hist(x, bins=15, color="#bbbbbb", edgecolor="white")
+                ax.set_title(xname)
+            else:
+                ax.scatter(x[~front], y[~front], s=12, c="#bbbbbb", label="population")
+                ax.scatter(x[front], y[front], s=16, c="#2ca02c", label="first front")
+                ax.scatter(x[sel], y[sel], s=120, marker="*", c="#d62728", label="selected")
+            ax.set_xlabel(xname)
+            ax.set_ylabel(yname)
+    handles, labels = axes[0, 1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper right")
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    return fig
+
+
+def gallery(images: list[tuple[str, Path | None]], title: str):
+    """Images side by side, each titled (e.g. one per method)."""
+    fig, axes = plt.subplots(1, len(images), figsize=(3.2 * len(images), 3.6), squeeze=False)
+    for ax, (label, path) in zip(axes[0], images):
+        if path is not None and Path(path).is_file():
+            ax.imshow(load_png(path).permute(1, 2, 0).numpy(), interpolation="nearest")
+        else:
+            ax.text(0.5, 0.5, "missing", ha="center", va="center")
+        ax.set_title(label)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def curves(series: dict[str, dict], ylabel: str, title: str):
+    """Mean curve per method with its min-max band over jobs."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for method, curve in series.items():
+        mean = np.asarray(curve["mean"])
+        x = np.arange(len(mean))
+        color = METHOD_COLORS.get(method)
+        ax.plot(x, mean, label=f"{method} (n={curve['n']})", color=color, lw=2)
+        ax.fill_between(x, curve["min"], curve["max"], alpha=0.15, color=color)
+    ax.set_xlabel("generation")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def heatmap(matrix: np.ndarray, labels: list[str], title: str):
+    fig, ax = plt.subplots(figsize=(5.6, 4.8))
+    im = ax.imshow(matrix, vmin=-1, vmax=1, cmap="RdBu_r")
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            if np.isfinite(matrix[i, j]):
+                ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=10)
+    ax.set_title(title)
+    ax.set_xlabel("score")
+    ax.set_ylabel("score")
+    fig.colorbar(im, ax=ax, shrink=0.8)
+    fig.tight_layout()
+    return fig
+
+
+def value_plot(table: pd.DataFrame, x: str, columns: list[str], title: str):
+    """Mean with interval bars of several columns against a swept value (ablations)."""
+    fig, axes = plt.subplots(1, len(columns), figsize=(3.6 * len(columns), 3.6), squeeze=False)
+    for ax, col in zip(axes[0], columns):
+        for method, group in table.groupby("method", sort=False):
+            ax.errorbar(group[x].astype(str), group[f"{col}_mean"],
+                        yerr=[group[f"{col}_mean"] - group[f"{col}_lo"], group[f"{col}_hi"] - group[f"{col}_mean"]],
+                        marker="o", capsize=3, label=method, color=METHOD_COLORS.get(method))
+        ax.set_title(col)
+        ax.set_xlabel(x)
+        ax.set_ylabel(col)
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

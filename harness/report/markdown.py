@@ -1,0 +1,192 @@
+"""report.md + figures/ for a run directory, rendered from stored data alone (archive, manifest,
+metrics.json, PNGs). Links are relative, so the folder can be moved."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harness.config.methods import METHOD_ORDER
+from harness.critics import CRITICS, SCORE_NAMES
+from harness.io import atomic_write_bytes
+from harness.metrics.correlations import PAIRS
+from harness.report import figures
+from harness.runner.rundir import RunDir
+
+
+def arrow(higher: bool | None) -> str:
+    return "" if higher is None else (" ↑" if higher else " ↓")
+
+
+def fmt(entry: dict | None, digits: int = 3) -> str:
+    if not entry or entry.get("value") is None:
+        return "—"
+    text = f"{entry['value']:.{digits}f}"
+    if entry.get("interval"):
+        text += f" [{entry['interval'][0]:.{digits}f}, {entry['interval'][1]:.{digits}f}]"
+    if "std" in entry:
+        text += f" ± {entry['std']:.{digits}f}"
+    return text
+
+
+def md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def ordered_methods(methods) -> list[str]:
+    methods = list(dict.fromkeys(methods))
+    return sorted(methods, key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER else len(METHOD_ORDER), m))
+
+
+def link(path: Path, root: Path, alt: str) -> str:
+    return f"![{alt}]({path.relative_to(root).as_posix()})"
+
+
+def render_report(rundir: RunDir, svg: bool = False) -> Path:
+    """Write RUN_DIR/report.md and RUN_DIR/figures/*.png from stored data; returns the report path."""
+    root = rundir.path
+    manifest = rundir.read_manifest() or {}
+    archive = rundir.read_archive()
+    metrics = _read_metrics(root)
+    figdir = root / "figures"
+    methods = ordered_methods(archive["method"].unique()) if not archive.empty else []
+    out = [f"# Run report: {manifest.get('suite', {}).get('name', root.name)}", ""]
+    out += _meta(manifest, metrics)
+    out += ["## Summary", "", _summary(archive, metrics, methods), ""]
+    if metrics:
+        out += _convergence(metrics, figdir, root, svg)
+        out += _correlation(metrics, figdir, root, svg, methods)
+        out += _paired(metrics)
+    else:
+        out += ["_metrics.json is missing: run `harness metrics RUN_DIR` for CLIPScore, FID/KID, correlations, "
+                "convergence and paired comparisons._", ""]
+    out += _per_caption(rundir, archive, methods, figdir, root, svg)
+    path = root / "report.md"
+    atomic_write_bytes(path, ("\n".join(out).rstrip() + "\n").encode())
+    return path
+
+
+def _read_metrics(root: Path) -> dict | None:
+    import json
+
+    path = root / "metrics.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _meta(manifest: dict, metrics: dict | None) -> list[str]:
+    models = manifest.get("models", {})
+    lines = [f"- suite: {manifest.get('suite', {}).get('description', '')}",
+             f"- started {manifest.get('started')}, ended {manifest.get('ended')}; device {manifest.get('device')}; "
+             f"git {manifest.get('git_commit')}",
+             f"- models ({models.get('profile')}): " + ", ".join(f"{k} = `{v}`" for k, v in models.get("ids", {}).items()),
+             f"- seeds: {manifest.get('seeds')}; budget: {manifest.get('config', {}).get('search')}"]
+    if metrics:
+        ev = metrics["evaluator"]
+        if ev["same_model"]:
+            lines.append(f"- **CLIPScore evaluator is the search's own CLIP ({ev['clip']})**: CLIPScore here cannot "
+                         "reveal critic hacking.")
+        else:
+            lines.append(f"- CLIPScore evaluator: `{ev['clip']}` (search optimized `{ev['search_clip']}`)")
+        lines.append(f"- intervals: {metrics['definitions']['intervals']}; CLIPScore: "
+                     f"{metrics['definitions']['clipscore']}")
+    for warning in manifest.get("suite", {}).get("warnings", []):
+        lines.append(f"- warning: {warning}")
+    return lines + [""]
+
+
+def _summary(archive: pd.DataFrame, metrics: dict | None, methods: list[str]) -> str:
+    header = ["method", *[f"{n}{arrow(CRITICS[n].higher_is_better)}" for n in SCORE_NAMES],
+              "CLIPScore ↑", "hacking gap ↓", "FID ↓ (N)", "KID ↓", "N"]
+    rows = []
+    for m in methods:
+        if metrics and m in metrics["methods"]:
+            e = metrics["methods"][m]
+            fk = metrics.get("fid_kid", {}).get("methods", {}).get(m, {}).get("selected", {})
+            fid = f"{fmt(fk.get('fid'), 2)} ({fk['fid']['n']})" if fk.get("fid", {}).get("value") is not None else "—"
+            rows.append([m, *[fmt(e[n]) for n in SCORE_NAMES], fmt(e["clipscore"]), fmt(e["critic_hacking_gap"]),
+                         fid, fmt(fk.get("kid"), 4), e["clipscore"]["n"]])
+        else:
+            sel = archive[(archive["method"] == m) & archive["selected"]]
+            rows.append([m, *[f"{sel[n].mean():.3f}" for n in SCORE_NAMES], "—", "—", "—", "—", len(sel)])
+    text = md_table(header, rows)
+    if metrics and "skipped" in metrics.get("fid_kid", {}):
+        text += f"\n\nFID/KID: {metrics['fid_kid']['skipped']}"
+    return text
+
+
+def _convergence(metrics: dict, figdir: Path, root: Path, svg: bool) -> list[str]:
+    conv = metrics["convergence"]
+    lines = ["## Convergence", ""]
+    best = {m: c["best_text_image"] for m, c in conv.items()}
+    p = figures.save(figures.curves(best, "best text_image", "best text_image per generation"),
+                     figdir / "convergence_text_image.png", svg)
+    lines.append(link(p, root, "best text_image per generation"))
+    hv = {m: c["hypervolume"] for m, c in conv.items() if "hypervolume" in c}
+    if hv:
+        p = figures.save(figures.curves(hv, "hypervolume (first front)", "hypervolume per generation"),
+                         figdir / "convergence_hypervolume.png", svg)
+        lines.append(link(p, root, "hypervolume per generation"))
+    return lines + [""]
+
+
+def _correlation(metrics: dict, figdir: Path, root: Path, svg: bool, methods: list[str]) -> list[str]:
+    lines = ["## Correlations among the four scores (final populations)", ""]
+    for m in methods:
+        if m not in metrics["correlations"]:
+            continue
+        mean = metrics["correlations"][m]["mean"]["spearman"]
+        mat = np.eye(len(SCORE_NAMES))
+        for pair in PAIRS:
+            a, b = pair.split("~")
+            i, j = SCORE_NAMES.index(a), SCORE_NAMES.index(b)
+            v = mean[pair]["value"]
+            mat[i, j] = mat[j, i] = np.nan if v is None else v
+        p = figures.save(figures.heatmap(mat, list(SCORE_NAMES), f"{m}: mean Spearman over jobs"),
+                         figdir / f"correlation_{m}.png", svg)
+        lines.append(link(p, root, f"{m} correlations"))
+        rows = [[pair, fmt(mean[pair]), fmt(metrics["correlations"][m]["mean"]["kendall"][pair]), mean[pair]["n"]]
+                for pair in PAIRS]
+        lines += ["", md_table(["pair", "Spearman", "Kendall", "jobs"], rows), ""]
+    return lines
+
+
+def _paired(metrics: dict) -> list[str]:
+    rows = []
+    for comp in metrics["paired"]:
+        for name, e in comp["metrics"].items():
+            p = e.get("p_value")
+            rows.append([f"{comp['a']} − {comp['b']}", f"{name}{arrow(e['higher_is_better'])}", fmt(e, 4),
+                         "—" if p is None or p != p else f"{p:.3g}", e["n"], e["seeds"]])
+    return ["## Paired method comparisons", "",
+            md_table(["a − b", "metric", "mean difference [95 % CI]", "Wilcoxon p", "N", "seeds"], rows), ""]
+
+
+def _per_caption(rundir: RunDir, archive: pd.DataFrame, methods: list[str], figdir: Path, root: Path,
+                 svg: bool) -> list[str]:
+    lines = ["## Per caption", ""]
+    if archive.empty:
+        return lines + ["_no finished job_"]
+    first_seed = sorted(archive["seed"].unique())[0]
+    for cid, cap in archive.groupby("caption_id", sort=False):
+        caption = cap["caption"].iloc[0]
+        lines += [f"### {cid}: “{caption}”", ""]
+        images = [(m, rundir.job_dir(f"{cid}__{m}__s{first_seed}") / "selected.png") for m in methods]
+        p = figures.save(figures.gallery(images, f"{caption} (seed {first_seed})"), figdir / f"gallery_{cid}.png", svg)
+        lines.append(link(p, root, f"selected images, {cid}"))
+        multi = [m for m in methods if m == "four_objective"] or [
+            m for m in methods if len(cap[(cap["method"] == m) & (cap["generation"] == 0)]) > 1]
+        if multi:
+            m = multi[0]
+            job = cap[(cap["method"] == m) & (cap["seed"] == first_seed)]
+            pop = job[job["generation"] == job["generation"].max()]
+            p = figures.save(figures.scatter_matrix(pop, f"{caption}: {m} final population (seed {first_seed})"),
+                             figdir / f"scatter_{cid}.png", svg)
+            lines.append(link(p, root, f"score scatter matrix, {cid}"))
+        sel = cap[cap["selected"]]
+        rows = [[m, s, *[f"{r[n]:.4f}" for n in SCORE_NAMES]] for m in methods
+                for s, r in sel[sel["method"] == m].set_index("seed").iterrows()]
+        lines += ["", md_table(["method", "seed", *SCORE_NAMES], rows), ""]
+    return lines
