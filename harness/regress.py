@@ -36,7 +36,7 @@ def stored_images(rundir: RunDir, archive: pd.DataFrame) -> pd.DataFrame:
                 png = folder / "selected.png"
             if png.is_file():
                 rows.append({"job": f"{cid}__{method}__s{seed}", "caption_id": cid, "caption": r.caption,
-                             "individual": int(r.individual), "path": png,
+                             "individual": int(r.individual), "selected": bool(r.selected), "path": png,
                              **{n: float(getattr(r, n)) for n in SCORE_NAMES}})
     if not rows:
         raise ConfigError(f"{rundir.path}: no stored images to rescore")
@@ -54,7 +54,7 @@ def rescore(scorer: Scorer, table: pd.DataFrame, batch: int = 64) -> pd.DataFram
             scores = scorer.score(images, caption)
             for n in SCORE_NAMES:
                 new[n][part] = scores[n]
-    out = table[["job", "caption_id", "caption", "individual"]].copy()
+    out = table[["job", "caption_id", "caption", "individual", "selected"]].copy()
     for n in SCORE_NAMES:
         out[n] = new[n]
     return out

@@ -12,7 +12,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 
 def _register() -> None:
-    from harness.cli import metrics, models, regress, report, run, search  # noqa: F401  (commands register themselves on `app`)
+    from harness.cli import ablate, compare, failures, metrics, models, regress, report, run, search  # noqa: F401  (commands register themselves on `app`)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,82 @@
+"""`harness compare RUN_A RUN_B [...]`: paired differences between runs, or two methods of one run."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from harness.cli.common import console, err_console
+from harness.cli.main import app
+
+
+def comparison_table(title: str, result: dict) -> Table:
+    table = Table(title=title)
+    for col in ("method", "metric", "mean difference [95 % CI]", "Wilcoxon p", "N", "seeds"):
+        table.add_column(col, justify="left" if col in ("method", "metric") else "right")
+    for method, metrics in result["methods"].items():
+        for name, e in metrics.items():
+            arrow = "↑" if e["higher_is_better"] else "↓"
+            ci = f" [{e['interval'][0]:+.4f}, {e['interval'][1]:+.4f}]" if e["interval"] else ""
+            p = e["p_value"]
+            table.add_row(method, f"{name} {arrow}", f"{e['value']:+.4f}{ci}" if e["value"] is not None else "—",
+                          "—" if p != p else f"{p:.3g}", str(e["n"]), str(e["seeds"]))
+    return table
+
+
+@app.command()
+def compare(
+    runs: list[Path] = typer.Argument(..., help="run directories; each later one is compared with the first"),
+    methods: Optional[str] = typer.Option(None, help="A,B: compare two methods of one run (A - B)"),
+    out: Optional[Path] = typer.Option(None, help="comparison report folder (default reports/compare-...)"),
+    bootstrap: int = typer.Option(1000, help="bootstrap resamples for the intervals"),
+) -> None:
+    """Match jobs by (caption, method, seed); report paired differences with intervals and p-values."""
+    from harness.compare import compare_frames, describe_mismatch, job_values, run_label
+    from harness.errors import ConfigError
+    from harness.report.compare import write_comparison
+    from harness.runner.rundir import RunDir, check_writable
+
+    dirs = [RunDir(r) for r in runs]
+    manifests = []
+    for d in dirs:
+        m = d.read_manifest()
+        if m is None:
+            raise ConfigError(f"{d.path}: no manifest.json; give run directories written by harness run")
+        manifests.append(m)
+    comparisons = []
+    if methods:
+        pair = [m.strip() for m in methods.split(",") if m.strip()]
+        if len(pair) != 2 or len(dirs) != 1:
+            raise ConfigError("--methods A,B compares two methods of one run: give exactly one run and two methods")
+        values = job_values(dirs[0])
+        for name in pair:
+            if name not in set(values["method"]):
+                raise ConfigError(f"--methods: {dirs[0].path} has no finished job of method {name!r}")
+        a = values[values["method"] == pair[0]].assign(method="*")
+        b = values[values["method"] == pair[1]].assign(method="*")
+        result = compare_frames(a, b, bootstrap, 0.95)
+        result["methods"] = {f"{pair[0]} − {pair[1]}": v for v in result["methods"].values()}
+        comparisons.append((f"{run_label(dirs[0].path)}: {pair[0]} − {pair[1]}", result, [], dirs[0], dirs[0], pair))
+    else:
+        if len(dirs) < 2:
+            raise ConfigError("give two or more run directories, or one run with --methods A,B")
+        base = job_values(dirs[0])
+        for d, m in zip(dirs[1:], manifests[1:]):
+            notes = describe_mismatch(m, manifests[0])
+            result = compare_frames(job_values(d), base, bootstrap, 0.95)
+            comparisons.append((f"{run_label(d.path)} − {run_label(dirs[0].path)}", result, notes, d, dirs[0], None))
+    target = out or Path("reports") / ("compare-" + "-vs-".join(run_label(r) for r in runs[:3]))
+    check_writable(target)
+    for title, result, notes, _, _, _ in comparisons:
+        console.print(comparison_table(title, result))
+        for note in notes:
+            err_console.print(f"note: {note}")
+        for side in ("only_a", "only_b"):
+            if result["unmatched"][side]:
+                err_console.print(f"note: {len(result['unmatched'][side])} job(s) only in "
+                                  f"{'the first' if side == 'only_a' else 'the second'} run of '{title}', e.g. "
+                                  f"{result['unmatched'][side][0]}")
+    path = write_comparison(target, comparisons)
+    console.print(f"comparison report: {path}")

@@ -1,0 +1,32 @@
+"""`harness failures RUN_DIR --below clipscore=0.6 --into suites/failed_captions`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from harness.cli.common import console
+from harness.cli.main import app
+
+
+@app.command()
+def failures(
+    run_dir: Path = typer.Argument(..., help="a run directory"),
+    below: str = typer.Option(..., help="METRIC=THRESHOLD, e.g. clipscore=0.6 (mean over seeds)"),
+    into: Path = typer.Option(Path("suites/failed_captions"), help="the suite to add the captions to"),
+    method: str = typer.Option("four_objective", help="whose selected images are judged"),
+) -> None:
+    """Add the captions whose selected image scored below the threshold to a suite, with provenance."""
+    from harness.errors import ConfigError
+    from harness.failures import add_failures, parse_below
+    from harness.runner.rundir import RunDir
+
+    metric, threshold = parse_below(below)
+    rundir = RunDir(run_dir)
+    if rundir.read_manifest() is None:
+        raise ConfigError(f"{run_dir}: no manifest.json; give a run directory written by harness run")
+    added = add_failures(rundir, into, method, metric, threshold)
+    for entry in added:
+        console.print(f"added {entry['id']}: {entry['caption']} ({metric} {entry['provenance']['value']:.4f} "
+                      f"< {threshold})")
+    console.print(f"{len(added)} caption(s) added to {into}" if added else f"nothing new to add to {into}")

@@ -1,0 +1,57 @@
+"""ablation.md + figures for `harness ablate`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from harness.ablate import SWEEP_METRICS
+from harness.critics import SCORE_NAMES
+from harness.io import atomic_write_bytes, write_json
+from harness.report import figures
+from harness.report.markdown import link, md_table
+
+
+def _cells(row, names) -> list[str]:
+    return [f"{row[f'{n}_mean']:.4f} [{row[f'{n}_lo']:.4f}, {row[f'{n}_hi']:.4f}]" for n in names]
+
+
+def write_ablation(parent: Path, sweep, runs: list[Path], metrics: pd.DataFrame, same: pd.DataFrame,
+                   changes: list[dict]) -> Path:
+    parent = Path(parent)
+    keys = sweep.keys
+    x = keys[0] if len(keys) == 1 else "point"
+    if len(keys) > 1:
+        metrics = metrics.assign(point=metrics[keys].astype(str).agg(",".join, axis=1))
+        same = same.assign(point=same[keys].astype(str).agg(",".join, axis=1))
+    lines = ["# Ablation: " + ", ".join(f"{k} ∈ {{{', '.join(v)}}}" for k, v in sweep.fields), "",
+             f"- fixed: {', '.join(sweep.fixed) or 'nothing'}",
+             "- runs: " + ", ".join(f"[{r.name}]({r.name}/report.md)" for r in runs), ""]
+    lines += ["## Metrics of the selected images against the value", ""]
+    p = figures.save(figures.value_plot(metrics, x, SWEEP_METRICS, "selected images: mean [95 % CI]"),
+                     parent / "figures" / "metrics_vs_value.png")
+    lines += [link(p, parent, "metrics against the value"), ""]
+    lines += [md_table([*keys, "method", *[f"{m} ↑" for m in SWEEP_METRICS]],
+                       [[*[r[k] for k in keys], r["method"], *_cells(r, SWEEP_METRICS)] for _, r in metrics.iterrows()]),
+              ""]
+    lines += ["## The same images rescored under each value", "",
+              f"The selected images of the first run ({runs[0].name}) scored by the critics of each value: only the "
+              "critics change, so this isolates the value's direct effect on the scores.", ""]
+    p = figures.save(figures.value_plot(same, x, list(SCORE_NAMES), "same images: mean [95 % CI]"),
+                     parent / "figures" / "same_images_vs_value.png")
+    lines += [link(p, parent, "same images against the value"), ""]
+    lines += [md_table([*keys, "method", *SCORE_NAMES],
+                       [[*[r[k] for k in keys], r["method"], *_cells(r, SCORE_NAMES)] for _, r in same.iterrows()]), ""]
+    lines += ["## How often the selected image changes between values", ""]
+    lines += [md_table(["from", "to", "jobs", "changed", "share", "by method"],
+                       [[c["from"], c["to"], c["jobs"], c["changed"], f"{c['share']:.0%}" if c["share"] is not None
+                         else "—", ", ".join(f"{m} {v:.0%}" for m, v in c["by_method"].items())] for c in changes]),
+              ""]
+    write_json(parent / "ablation.json", {"fields": [{"key": k, "values": v} for k, v in sweep.fields],
+                                          "fixed": sweep.fixed, "runs": [str(r) for r in runs],
+                                          "metrics": metrics.to_dict(orient="records"),
+                                          "same_images": same.to_dict(orient="records"),
+                                          "selection_changes": changes})
+    path = parent / "ablation.md"
+    atomic_write_bytes(path, ("\n".join(lines).rstrip() + "\n").encode())
+    return path

@@ -1,0 +1,55 @@
+"""compare.md + side-by-side galleries for `harness compare`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.io import atomic_write_bytes, write_json
+from harness.report import figures
+from harness.report.markdown import fmt, link, md_table
+
+
+def write_comparison(folder: Path, comparisons: list) -> Path:
+    """comparisons: (title, result, notes, run A, run B, method pair or None)."""
+    folder = Path(folder)
+    lines = ["# Comparison", ""]
+    dump = []
+    for k, (title, result, notes, ra, rb, pair) in enumerate(comparisons):
+        lines += [f"## {title}", ""]
+        lines += [f"- note: {n}" for n in notes]
+        for side, label in (("only_a", "only in the first"), ("only_b", "only in the second")):
+            if result["unmatched"][side]:
+                lines.append(f"- {len(result['unmatched'][side])} job(s) {label}: "
+                             + ", ".join("/".join(map(str, j)) for j in result["unmatched"][side][:10]))
+        rows = []
+        for method, metrics in result["methods"].items():
+            for name, e in metrics.items():
+                p = e["p_value"]
+                rows.append([method, name + (" ↑" if e["higher_is_better"] else " ↓"), fmt(e, 4),
+                             "—" if p != p else f"{p:.3g}", e["n"], e["seeds"]])
+        lines += ["", md_table(["method", "metric", "mean difference [95 % CI]", "Wilcoxon p", "N", "seeds"], rows),
+                  ""]
+        lines += _galleries(folder, k, ra, rb, pair)
+        dump.append({"title": title, "notes": notes, **result})
+    write_json(folder / "compare.json", dump)
+    path = folder / "compare.md"
+    atomic_write_bytes(path, ("\n".join(lines).rstrip() + "\n").encode())
+    return path
+
+
+def _galleries(folder: Path, k: int, ra, rb, pair) -> list[str]:
+    archive = ra.read_archive()
+    sel = archive[archive["selected"]]
+    seed = sorted(sel["seed"].unique())[0]
+    lines = []
+    for cid, group in sel[sel["seed"] == seed].groupby("caption_id", sort=False):
+        caption = group["caption"].iloc[0]
+        if pair:
+            images = [(m, ra.job_dir(f"{cid}__{m}__s{seed}") / "selected.png") for m in pair]
+        else:
+            images = []
+            for m in dict.fromkeys(group["method"]):
+                images.append((f"{m} ({ra.path.name})", ra.job_dir(f"{cid}__{m}__s{seed}") / "selected.png"))
+                images.append((f"{m} ({rb.path.name})", rb.job_dir(f"{cid}__{m}__s{seed}") / "selected.png"))
+        p = figures.save(figures.gallery(images, f"{caption} (seed {seed})"), folder / "figures" / f"{k}_{cid}.png")
+        lines.append(link(p, folder, f"{cid}"))
+    return lines + [""]
