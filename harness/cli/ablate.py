@@ -47,8 +47,11 @@ def ablate(
         err_console.print(f"warning: {warning}")
     from harness.models import check_models
 
+    from harness.metrics.checks import check_metrics
+
     for s in suites:
         check_models(s.run.models)
+        check_metrics(s.run.metrics)
     loaded: dict[str, object] = {}
     dirs, metric_table, systems = [], [], []
     from harness.cli.progress import make_progress

@@ -34,12 +34,14 @@ def default_out(suite) -> Path:
 
 def run_suite(suite, out: Path | None = None, progress=None, system=None) -> RunOutcome:
     """Run (or resume) `suite` into `out`. Validation and the weights check happen before any write."""
+    from harness.metrics.checks import check_metrics
     from harness.models import check_models
 
     out = Path(out) if out else default_out(suite)
     check_writable(out)
     if system is None:
         check_models(suite.run.models)  # missing weights: one line, before the run directory is touched
+    check_metrics(suite.run.metrics)
     rundir = RunDir(out)
     with rundir:
         old = rundir.read_manifest()

@@ -138,10 +138,8 @@ def load_suite(path: Path, methods: str | None = None, seeds: str | None = None,
         raise ConfigError(str(exc).replace(f"{where}:", f"{where}: overrides/metrics:", 1)) from None
     run = build_run_config(base, sets=sets, where="--set" if sets else where, models__profile=models, device=device)
 
-    from harness.metrics.checks import check_metrics
     from harness.suites.tokens import check_caption_lengths
 
-    check_metrics(run.metrics)
 
     captions, warnings = check_caption_lengths(captions, run, cfg.long_captions, str(cap_path))
     return Suite(file.parent, cfg, captions, method_cfgs, seed_list, run, warnings)
