@@ -19,6 +19,11 @@ class System:
 
 def build_system(cfg: RunConfig, models: Models | None = None) -> System:
     """Load the models of `cfg` (or reuse `models`) and build the generator and the four critics."""
+    from harness.models.precision import channels_last
+
     models = models or load_models(cfg.models, cfg.device, batch_size=cfg.critics.batch_size)
+    models.clip.precision = models.classifier.precision = cfg.precision
+    models.classifier.model = channels_last(models.classifier.model, cfg.device)
     generator = make_generator(models, cfg.generator, cfg.device)
+    generator.precision = cfg.precision
     return System(cfg, models, generator, Scorer.from_models(models, cfg.critics))

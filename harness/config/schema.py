@@ -138,6 +138,7 @@ class RunConfig:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     device: str = "cpu"  # torch device: cpu, cuda, cuda:1, ...
     checkpoint_every: int = 1  # generations between checkpoints of a running job (resume granularity)
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # autocast dtype on CUDA (CPU: always fp32)
 
     def validate(self, where: str, prefix: str = "") -> None:
         _check(self.checkpoint_every >= 1, where, prefix + "checkpoint_every", "must be >= 1")

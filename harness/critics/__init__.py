@@ -55,11 +55,26 @@ class Scorer:
             self._contexts[caption] = CaptionContext(caption)
         return self._contexts[caption]
 
-    def score(self, images: torch.Tensor, caption: str) -> dict[str, np.ndarray]:
-        """images: float [B, 3, H, W] in [0, 1] -> {critic name: float64 [B]}."""
+    def score(self, images: torch.Tensor, caption: str, timer=None) -> dict[str, np.ndarray]:
+        """images: float [B, 3, H, W] in [0, 1] -> {critic name: float64 [B]}.
+
+        timer: an optional harness.perf.Stopwatch; each backbone pass is charged to the critic(s) it serves.
+        """
+        from harness.perf import phase
+
         ctx = self.context(caption)
         features = Features(images, clip=self.clip, classifier=self.classifier, grid=self.grid, center=self.center)
-        return {name: critic.score(images, ctx, features).double().numpy() for name, critic in self.critics.items()}
+        with phase(timer, "text_image (CLIP image)"):
+            features.clip_image
+        with phase(timer, "region_word (CLIP crops)"):
+            features.clip_crops
+        with phase(timer, "image_real + word_label (classifier)"):
+            features.logits
+        out = {}
+        for name, critic in self.critics.items():
+            with phase(timer, f"{name} (text, scoring)"):
+                out[name] = critic.score(images, ctx, features).double().numpy()
+        return out
 
 
 __all__ = ["CRITICS", "SCORE_NAMES", "CaptionContext", "Critic", "Features", "Scorer", "crop_boxes",

@@ -21,6 +21,7 @@ class Generator(ABC):
     def __init__(self, batch_size: int = 32, device: str = "cpu"):
         self.batch_size = int(batch_size)
         self.device = torch.device(device)
+        self.precision = "fp32"  # set by build_system from RunConfig.precision
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper bounds, each float64 [D]."""
@@ -44,9 +45,11 @@ class Generator(ABC):
         if x.shape[0] == 0:
             return torch.zeros((0, 3, self.image_size, self.image_size), device=self.device)
         x = x.to(self.device, torch.float32)
-        with torch.inference_mode():
-            out = torch.cat([self._decode(chunk) for chunk in x.split(self.batch_size)])
-            return out.float().clamp(0.0, 1.0)
+        from harness.models.precision import autocast
+
+        with torch.inference_mode(), autocast(self.device, self.precision):
+            out = torch.cat([self._decode(chunk).float() for chunk in x.split(self.batch_size)])
+        return out.clamp(0.0, 1.0)
 
     @abstractmethod
     def _bounds(self) -> tuple[np.ndarray, np.ndarray]: ...

@@ -23,6 +23,7 @@ class ClassifierBackbone:
         self.std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
         self.name = name
         self.batch_size = batch_size
+        self.precision = "fp32"  # set by build_system from RunConfig.precision
 
     @property
     def device(self) -> torch.device:
@@ -36,7 +37,15 @@ class ClassifierBackbone:
 
     @torch.inference_mode()
     def logits(self, images: torch.Tensor) -> torch.Tensor:
-        out = [self.model(self.preprocess(c.to(self.device))).float() for c in images.split(self.batch_size)]
+        from harness.models.precision import autocast
+
+        out = []
+        for chunk in images.split(self.batch_size):
+            x = self.preprocess(chunk.to(self.device))
+            if self.device.type == "cuda":
+                x = x.contiguous(memory_format=torch.channels_last)
+            with autocast(self.device, self.precision):
+                out.append(self.model(x).float())
         return torch.cat(out)
 
 

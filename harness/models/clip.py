@@ -22,6 +22,7 @@ class ClipBackbone:
         self.std = torch.tensor(std).view(1, 3, 1, 1)
         self.name = name
         self.batch_size = batch_size
+        self.precision = "fp32"  # set by build_system from RunConfig.precision
 
     @property
     def device(self) -> torch.device:
@@ -37,16 +38,23 @@ class ClipBackbone:
 
     @torch.inference_mode()
     def encode_image(self, images: torch.Tensor) -> torch.Tensor:
+        from harness.models.precision import autocast
+
         out = []
         for chunk in images.split(self.batch_size):
-            feats = self.model.encode_image(self.preprocess(chunk.to(self.device)))
+            with autocast(self.device, self.precision):
+                feats = self.model.encode_image(self.preprocess(chunk.to(self.device)))
             out.append(F.normalize(feats.float(), dim=-1))
         return torch.cat(out) if out else images.new_zeros((0, 1))
 
     @torch.inference_mode()
     def encode_text(self, texts: list[str]) -> torch.Tensor:
+        from harness.models.precision import autocast
+
         tokens = self.tokenizer(list(texts)).to(self.device)
-        return F.normalize(self.model.encode_text(tokens).float(), dim=-1)
+        with autocast(self.device, self.precision):
+            feats = self.model.encode_text(tokens)
+        return F.normalize(feats.float(), dim=-1)
 
     def count_tokens(self, text: str) -> int:
         """Tokens `text` takes in CLIP's context window, start and end tokens included."""

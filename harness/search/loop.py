@@ -12,6 +12,7 @@ import torch
 
 from harness.config.schema import MethodConfig, SearchConfig
 from harness.critics import SCORE_NAMES
+from harness.perf import phase
 from harness.search.pick import PICKS, pareto_ranks
 from harness.search.strategies import Strategy, make_strategy
 
@@ -80,10 +81,11 @@ def new_strategy(method: MethodConfig, search: SearchConfig, generator, seed: in
 
 
 def run_search(caption: str, method: MethodConfig, scorer, generator, search: SearchConfig, seed: int,
-               callbacks=(), strategy: Strategy | None = None, evaluations: int = 0) -> SearchResult:
+               callbacks=(), strategy: Strategy | None = None, evaluations: int = 0, timer=None) -> SearchResult:
     """Evolve latents for `caption` with `method`; resume from `strategy` when given.
 
     evaluations: how many evaluations the restored strategy had already spent.
+    timer: an optional harness.perf.Stopwatch charged with the optimizer, generator and critic phases.
     """
     strategy = strategy or new_strategy(method, search, generator, seed)
     index = objective_index(method)
@@ -91,11 +93,15 @@ def run_search(caption: str, method: MethodConfig, scorer, generator, search: Se
     history = []
 
     while strategy.has_next:
-        X = strategy.ask(generator.initial_latents)
-        images = quantize(generator.decode(X))  # scored exactly as stored (8-bit PNG), so rescoring matches
-        named = scorer.score(images, caption)
+        with phase(timer, "optimizer"):
+            X = strategy.ask(generator.initial_latents)
+        with phase(timer, "generator"):
+            images = quantize(generator.decode(X))  # scored exactly as stored (8-bit PNG), so rescoring matches
+        named = scorer.score(images, caption, timer=timer)
         S = np.stack([named[n] for n in SCORE_NAMES], axis=1)
-        strategy.tell(X, S, to_uint8(images))
+        payload = to_uint8(images)
+        with phase(timer, "optimizer"):
+            strategy.tell(X, S, payload)
         evaluations += len(X)
         pop = strategy.population()
         record = GenerationRecord(strategy.generation - 1, pop.X, dict(zip(SCORE_NAMES, pop.scores.T)),
