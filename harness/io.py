@@ -47,7 +47,7 @@ def png_bytes(image) -> bytes:
     """image: uint8 [3, H, W] numpy or torch (or float in [0, 1]) -> PNG file bytes."""
     from PIL import Image
 
-    image = torch.as_tensor(image)
+    image = image if torch.is_tensor(image) else torch.from_numpy(np.array(image))  # a copy: may be read-only
     if image.is_floating_point():
         image = (image.clamp(0, 1) * 255).round().to(torch.uint8)
     buf = io.BytesIO()

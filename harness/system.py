@@ -19,8 +19,11 @@ class System:
 
 def build_system(cfg: RunConfig, models: Models | None = None) -> System:
     """Load the models of `cfg` (or reuse `models`) and build the generator and the four critics."""
+    import torch
+
     from harness.models.precision import channels_last
 
+    torch.set_num_threads(cfg.threads)  # before any model runs: results must not depend on the core count
     models = models or load_models(cfg.models, cfg.device, batch_size=cfg.critics.batch_size)
     models.clip.precision = models.classifier.precision = cfg.precision
     models.classifier.model = channels_last(models.classifier.model, cfg.device)

@@ -20,6 +20,13 @@ def run(
     out: Optional[Path] = typer.Option(None, help="run directory (default: reports/<suite name>)"),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="override a config field: key=value"),
     limit: Optional[int] = typer.Option(None, help="only the first N captions"),
+    executor: str = typer.Option("local", help="local (this process) or ray (pip install -e .[ray])"),
+    address: Optional[str] = typer.Option(None, help="ray: join a cluster (auto or HOST:PORT); default: "
+                                                     "start a local Ray instance"),
+    workers: int = typer.Option(2, help="ray: actors in the pool, each keeping the models loaded"),
+    gpus_per_job: float = typer.Option(0.0, help="ray: GPUs reserved by each actor"),
+    cpus_per_worker: float = typer.Option(1.0, help="ray: CPUs reserved by each actor"),
+    retries: int = typer.Option(2, help="ray: extra attempts of a job whose worker died or raised"),
 ) -> None:
     """Run a suite; rerunning the same command resumes it. Writes manifest, archive, images, metrics."""
     from harness.cli.progress import make_progress
@@ -27,12 +34,28 @@ def run(
     from harness.runner import run_suite
     from harness.suites import load_suite
 
+    from harness.errors import ConfigError
+
+    if executor not in ("local", "ray"):
+        raise ConfigError(f"--executor {executor!r}: use local or ray")
+    ray_options = None
+    if executor == "ray":
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            raise ConfigError("--executor ray needs Ray: pip install -e '.[ray]'") from None
+        if workers < 1 or retries < 0 or gpus_per_job < 0 or cpus_per_worker <= 0:
+            raise ConfigError("--workers must be >= 1, --retries >= 0, --gpus-per-job >= 0, --cpus-per-worker > 0")
+        from harness.runner.ray_executor import RayOptions
+
+        ray_options = RayOptions(address=address, workers=workers, gpus_per_job=gpus_per_job,
+                                 cpus_per_worker=cpus_per_worker, retries=retries)
     loaded = load_suite(suite, methods=methods, seeds=seeds, models=models, device=device, sets=set_ or [],
                         limit=limit)
     for warning in loaded.warnings:
         err_console.print(f"warning: {warning}")
     with make_progress() as progress:
-        outcome = run_suite(loaded, out, progress=progress)
+        outcome = run_suite(loaded, out, progress=progress, executor=executor, ray_options=ray_options)
     from harness.runner.rundir import RunDir
 
     rundir = RunDir(outcome.path)
@@ -41,7 +64,8 @@ def run(
     if not archive.empty and not outcome.failed:
         from harness.cli.metrics import compute_and_show
 
-        search_clip = outcome.system.models.clip if loaded.run.metrics.evaluator_clip == "search" else None
+        search_clip = (outcome.system.models.clip if outcome.system is not None
+                       and loaded.run.metrics.evaluator_clip == "search" else None)
         with rundir:
             compute_and_show(rundir, loaded.run.metrics, device=loaded.run.device, search_clip=search_clip)
     if not archive.empty:

@@ -139,9 +139,11 @@ class RunConfig:
     device: str = "cpu"  # torch device: cpu, cuda, cuda:1, ...
     checkpoint_every: int = 1  # generations between checkpoints of a running job (resume granularity)
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # autocast dtype on CUDA (CPU: always fp32)
+    threads: int = 1  # torch CPU threads; fixed, so scores are bitwise the same on any executor and core count
 
     def validate(self, where: str, prefix: str = "") -> None:
         _check(self.checkpoint_every >= 1, where, prefix + "checkpoint_every", "must be >= 1")
+        _check(self.threads >= 1, where, prefix + "threads", "must be >= 1")
         import re
 
         _check(re.fullmatch(r"cpu|cuda(:\d+)?|mps", self.device) is not None, where, prefix + "device",

@@ -25,8 +25,18 @@ class Models:
 
     def describe(self) -> dict:
         """Model ids and weight-file hashes for the run manifest."""
-        return {"profile": self.spec.profile, "ids": self.spec.ids(),
-                "weights": {k: [{"path": str(p), "sha256": file_sha256(p)} for p in v] for k, v in self.files.items()}}
+        return describe(self.spec, self.files)
+
+
+def describe(spec: ModelSpec, files: dict[str, list[Path]]) -> dict:
+    """Model ids and weight-file hashes (for the manifest), without loading any model."""
+    return {"profile": spec.profile, "ids": spec.ids(),
+            "weights": {k: [{"path": str(p), "sha256": file_sha256(p)} for p in v] for k, v in files.items()}}
+
+
+def describe_config(cfg: ModelsConfig) -> dict:
+    spec = resolve_spec(cfg)
+    return describe(spec, weight_files(spec))
 
 
 _HASHES: dict[tuple[str, int, float], str] = {}

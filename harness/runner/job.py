@@ -44,9 +44,10 @@ def record_rows(suite: str, job: Job, record: GenerationRecord) -> pd.DataFrame:
 
 
 class ArchiveAndCheckpoint(Callback):
-    """Collects the archive rows of a job and checkpoints its strategy every `every` generations."""
+    """Collects the archive rows of a job and checkpoints its strategy every `every` generations
+    (no checkpoint when `rundir` is None: a remote worker never writes the run directory)."""
 
-    def __init__(self, rundir: RunDir, suite: str, job: Job, every: int, rows: list | None = None):
+    def __init__(self, rundir: RunDir | None, suite: str, job: Job, every: int, rows: list | None = None):
         self.rundir = rundir
         self.suite = suite
         self.job = job
@@ -55,7 +56,7 @@ class ArchiveAndCheckpoint(Callback):
 
     def on_generation(self, record, strategy) -> None:
         self.rows.append(record_rows(self.suite, self.job, record))
-        if strategy.has_next and (record.generation + 1) % self.every == 0:
+        if self.rundir is not None and strategy.has_next and (record.generation + 1) % self.every == 0:
             state = {"strategy": strategy, "rows": self.rows, "evaluations": record.evaluations}
             atomic_write_bytes(self.rundir.checkpoint_path(self.job.id), pickle.dumps(state))
 
@@ -70,15 +71,23 @@ def load_checkpoint(rundir: RunDir, job: Job) -> dict | None:
         return None
 
 
-def run_job(rundir: RunDir, suite: str, job: Job, system, every: int, callbacks=()) -> tuple[SearchResult, int]:
-    """Run or resume one job and write its files; returns the result and the generation it resumed from."""
-    state = load_checkpoint(rundir, job)
+def compute_job(suite: str, job: Job, system, every: int, state: dict | None = None, rundir: RunDir | None = None,
+                callbacks=()) -> tuple[SearchResult, pd.DataFrame]:
+    """Run (or continue from `state`) one job; returns its result (without history) and archive rows."""
     archive = ArchiveAndCheckpoint(rundir, suite, job, every, rows=state["rows"] if state else None)
-    resumed = state["strategy"].generation if state else 0
     result = run_search(job.caption.text, job.method, system.scorer, system.generator, system.config.search,
                         job.seed, callbacks=[archive, *callbacks], strategy=state["strategy"] if state else None,
                         evaluations=state["evaluations"] if state else 0)
-    write_job_files(rundir, job, result, pd.concat(archive.rows, ignore_index=True))
+    result.history = []  # the rows hold it; the per-generation latents are not needed after the job
+    return result, pd.concat(archive.rows, ignore_index=True)
+
+
+def run_job(rundir: RunDir, suite: str, job: Job, system, every: int, callbacks=()) -> tuple[SearchResult, int]:
+    """Run or resume one job and write its files; returns the result and the generation it resumed from."""
+    state = load_checkpoint(rundir, job)
+    resumed = state["strategy"].generation if state else 0
+    result, rows = compute_job(suite, job, system, every, state, rundir, callbacks)
+    write_job_files(rundir, job, result, rows)
     return result, resumed
 
 

@@ -1,6 +1,8 @@
 """`harness run`: every caption x method x seed of a suite, resumable, with progress and a summary."""
 from __future__ import annotations
 
+import os
+import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -32,8 +34,12 @@ def default_out(suite) -> Path:
     return Path("reports") / suite.name
 
 
-def run_suite(suite, out: Path | None = None, progress=None, system=None) -> RunOutcome:
-    """Run (or resume) `suite` into `out`. Validation and the weights check happen before any write."""
+def run_suite(suite, out: Path | None = None, progress=None, system=None, executor: str = "local",
+              ray_options=None) -> RunOutcome:
+    """Run (or resume) `suite` into `out`. Validation and the weights check happen before any write.
+
+    executor: "local" (this process) or "ray" (harness.runner.ray_executor, options in `ray_options`).
+    """
     from harness.metrics.checks import check_metrics
     from harness.models import check_models
 
@@ -50,12 +56,18 @@ def run_suite(suite, out: Path | None = None, progress=None, system=None) -> Run
             if why:
                 raise HarnessError(f"{out} holds a run with other settings ({why}); rerun with the same suite "
                                    "and --set values to resume it, or choose another --out")
-        if system is None:
+        if system is None and executor == "local":
             from harness.system import build_system
 
             system = build_system(suite.run)
         jobs = make_jobs(suite)
-        manifest = mf.new_manifest(suite, jobs, system.models.describe())
+        if system is not None:
+            models_desc = system.models.describe()
+        else:
+            from harness.models import describe_config
+
+            models_desc = describe_config(suite.run.models)
+        manifest = mf.new_manifest(suite, jobs, models_desc)
         if old is not None:
             old_jobs = old["jobs"]
             manifest = {**old, "models": manifest["models"], "versions": manifest["versions"],
@@ -65,9 +77,15 @@ def run_suite(suite, out: Path | None = None, progress=None, system=None) -> Run
             manifest["captions"] = {**old.get("captions", {}), **mf.identity(suite)["captions"]}
             manifest["methods"] = {**old.get("methods", {}), **mf.identity(suite)["methods"]}
         manifest["sessions"] = manifest.get("sessions", []) + [{"started": mf.now(), "argv": sys.argv[1:],
-                                                               "device": manifest["device"]}]
+                                                               "device": manifest["device"], "executor": executor}]
         rundir.write_manifest(manifest)
-        outcome = _run_jobs(rundir, suite, jobs, system, manifest, progress)
+        if executor == "ray":
+            from harness.runner.ray_executor import RayOptions, run_jobs_ray
+
+            outcome = run_jobs_ray(rundir, suite, jobs, manifest, progress, ray_options or RayOptions(),
+                                   RunOutcome(rundir.path))
+        else:
+            outcome = _run_jobs(rundir, suite, jobs, system, manifest, progress)
         all_done = [j for j, rec in manifest["jobs"].items() if rec["status"] == "done"]
         order = {j.id: i for i, j in enumerate(jobs)}
         rundir.write_archive(sorted(all_done, key=lambda j: (order.get(j, len(order)), j)))
@@ -91,7 +109,8 @@ def _run_jobs(rundir: RunDir, suite, jobs: list[Job], system, manifest: dict, pr
             if progress:
                 progress.advance(overall)
             continue
-        rec.update(status="running", attempts=rec.get("attempts", 0) + 1, started=mf.now(), error=None)
+        rec.update(status="running", attempts=rec.get("attempts", 0) + 1, started=mf.now(), error=None,
+                   worker=f"{socket.gethostname()}:{os.getpid()}", executor="local")
         rundir.write_manifest(manifest)
         bar = GenerationProgress(suite.run.search.generations if job.method.algorithm != "single" else 1,
                                  f"  {job.id}", progress=progress) if progress else None
