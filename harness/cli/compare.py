@@ -36,15 +36,10 @@ def compare(
     from harness.compare import compare_frames, describe_mismatch, job_values, run_label
     from harness.errors import ConfigError
     from harness.report.compare import write_comparison
-    from harness.runner.rundir import RunDir, check_writable
+    from harness.runner.rundir import check_writable, existing_run
 
-    dirs = [RunDir(r) for r in runs]
-    manifests = []
-    for d in dirs:
-        m = d.read_manifest()
-        if m is None:
-            raise ConfigError(f"{d.path}: no manifest.json; give run directories written by harness run")
-        manifests.append(m)
+    opened = [existing_run(r) for r in runs]
+    dirs, manifests = [d for d, _ in opened], [m for _, m in opened]
     comparisons = []
     if methods:
         pair = [m.strip() for m in methods.split(",") if m.strip()]

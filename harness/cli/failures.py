@@ -17,14 +17,11 @@ def failures(
     method: str = typer.Option("four_objective", help="whose selected images are judged"),
 ) -> None:
     """Add the captions whose selected image scored below the threshold to a suite, with provenance."""
-    from harness.errors import ConfigError
     from harness.failures import add_failures, parse_below
-    from harness.runner.rundir import RunDir
+    from harness.runner.rundir import existing_run
 
     metric, threshold = parse_below(below)
-    rundir = RunDir(run_dir)
-    if rundir.read_manifest() is None:
-        raise ConfigError(f"{run_dir}: no manifest.json; give a run directory written by harness run")
+    rundir, _ = existing_run(run_dir)
     added = add_failures(rundir, into, method, metric, threshold)
     for entry in added:
         console.print(f"added {entry['id']}: {entry['caption']} ({metric} {entry['provenance']['value']:.4f} "

@@ -35,14 +35,10 @@ def metrics(
     set_: Optional[list[str]] = typer.Option(None, "--set", help="override a metrics field: metrics.key=value"),
 ) -> None:
     """Recompute every metric of RUN_DIR (CLIPScore, FID/KID, correlations, hypervolume, paired tests)."""
-    from harness.errors import ConfigError
     from harness.metrics.checks import check_metrics
-    from harness.runner.rundir import RunDir
+    from harness.runner.rundir import existing_run
 
-    rundir = RunDir(run_dir)
-    manifest = rundir.read_manifest()
-    if manifest is None:
-        raise ConfigError(f"{run_dir}: no manifest.json; give a run directory written by harness run")
+    rundir, manifest = existing_run(run_dir)
     cfg = metrics_config(manifest, set_ or [])
     check_metrics(cfg, reference)
     with rundir:

@@ -29,15 +29,11 @@ def regress(
     set_: Optional[list[str]] = typer.Option(None, "--set", help="override a config field: key=value"),
 ) -> None:
     """Rescore RUN_DIR's stored images with the current critics; exit 1 when a critic moved beyond tolerance."""
-    from harness.errors import ConfigError
     from harness.regress import compare, parse_tolerances, read_reference, rescore, stored_images, write_reference
-    from harness.runner.rundir import RunDir
+    from harness.runner.rundir import existing_run
     from harness.system import build_system
 
-    rundir = RunDir(run_dir)
-    manifest = rundir.read_manifest()
-    if manifest is None:
-        raise ConfigError(f"{run_dir}: no manifest.json; give a run directory written by harness run")
+    rundir, manifest = existing_run(run_dir)
     tolerances = parse_tolerances(tolerance or [])
     cfg = load_run_config(manifest, set_ or [], device)
     old = read_reference(reference) if reference and not update else None

@@ -16,13 +16,10 @@ def report(
 ) -> None:
     """Re-render RUN_DIR/report.md and RUN_DIR/figures/ from the archive, metrics.json and images."""
     from harness.cli.tables import metrics_table, summary_table
-    from harness.errors import ConfigError
     from harness.report.markdown import _read_metrics, render_report
-    from harness.runner.rundir import RunDir
+    from harness.runner.rundir import existing_run
 
-    rundir = RunDir(run_dir)
-    if rundir.read_manifest() is None:
-        raise ConfigError(f"{run_dir}: no manifest.json; give a run directory written by harness run")
+    rundir, _ = existing_run(run_dir)
     with rundir:
         path = render_report(rundir, svg=svg)
     console.print(summary_table(rundir.read_archive(), title="selected images, mean ± sd over captions x seeds"))

@@ -48,7 +48,7 @@ class GeneratorConfig:
 
 @dataclass
 class TextImageConfig:
-    enabled: bool = True  # computed for every method (it is the single objective of clip_single)
+    """text_image has no settings: CLIP's cosine of the whole image and the caption."""
 
 
 @dataclass

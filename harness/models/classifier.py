@@ -5,35 +5,21 @@ import json
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from harness.errors import HarnessError, WeightsMissingError
+from harness.models.backbone import ImageBackbone
 from harness.models.tiny import IMAGENET_MEAN, IMAGENET_STD, make_vgg
 
 
-class ClassifierBackbone:
+class ClassifierBackbone(ImageBackbone):
     """logits: images float [B, 3, H, W] in [0, 1] -> [B, C] raw logits; categories: C names."""
+
+    interpolation = "bilinear"
 
     def __init__(self, model, categories: list[str], image_size: int = 224, name: str = "classifier",
                  batch_size: int = 64):
-        self.model = model.eval()
+        super().__init__(model, image_size, IMAGENET_MEAN, IMAGENET_STD, name, batch_size)
         self.categories = list(categories)
-        self.image_size = image_size
-        self.mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-        self.std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-        self.name = name
-        self.batch_size = batch_size
-        self.precision = "fp32"  # set by build_system from RunConfig.precision
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
-
-    def preprocess(self, images: torch.Tensor) -> torch.Tensor:
-        size = self.image_size
-        if images.shape[-2:] != (size, size):
-            images = F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
-        return (images.clamp(0, 1) - self.mean.to(images)) / self.std.to(images)
 
     @torch.inference_mode()
     def logits(self, images: torch.Tensor) -> torch.Tensor:

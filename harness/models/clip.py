@@ -4,37 +4,23 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from harness.models.backbone import ImageBackbone
 
-class ClipBackbone:
+
+class ClipBackbone(ImageBackbone):
     """An open_clip model with its preprocessing, used by text_image and region_word.
 
     encode_image: images float [B, 3, H, W] in [0, 1] -> [B, D] unit vectors.
     encode_text: list of N strings -> [N, D] unit vectors.
     """
 
+    interpolation = "bicubic"
+
     def __init__(self, model, tokenizer, mean, std, name: str = "clip", batch_size: int = 64):
-        self.model = model.eval()
+        size = model.visual.image_size
+        super().__init__(model, size[0] if isinstance(size, (tuple, list)) else size, mean, std, name, batch_size)
         self.visual = model.visual
         self.tokenizer = tokenizer
-        size = model.visual.image_size
-        self.image_size = int(size[0] if isinstance(size, (tuple, list)) else size)
-        self.mean = torch.tensor(mean).view(1, 3, 1, 1)
-        self.std = torch.tensor(std).view(1, 3, 1, 1)
-        self.name = name
-        self.batch_size = batch_size
-        self.precision = "fp32"  # set by build_system from RunConfig.precision
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
-
-    def preprocess(self, images: torch.Tensor) -> torch.Tensor:
-        """Resize to the tower's square input (bicubic, antialiased) and normalize."""
-        size = self.image_size
-        if images.shape[-2:] != (size, size):
-            images = F.interpolate(images, size=(size, size), mode="bicubic", align_corners=False, antialias=True)
-        images = images.clamp(0, 1)
-        return (images - self.mean.to(images)) / self.std.to(images)
 
     @torch.inference_mode()
     def encode_image(self, images: torch.Tensor) -> torch.Tensor:

@@ -118,3 +118,14 @@ class RunDir:
         if not path.is_file():
             raise HarnessError(f"{self.path} has no {ARCHIVE}; is it a run directory? (harness run writes one)")
         return pd.read_parquet(path)
+
+
+def existing_run(path: Path) -> tuple[RunDir, dict]:
+    """A run directory written by harness run and its manifest; anything else is a one-line error."""
+    from harness.errors import ConfigError
+
+    rundir = RunDir(path)
+    manifest = rundir.read_manifest()
+    if manifest is None:
+        raise ConfigError(f"{path}: no manifest.json; give a run directory written by harness run")
+    return rundir, manifest
