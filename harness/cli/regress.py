@@ -15,7 +15,7 @@ def load_run_config(manifest: dict, sets: list[str], device: str | None = None):
     """The run's resolved config from its manifest, with `--set` overrides."""
     from harness.config.run import build_run_config
 
-    return build_run_config(manifest["config"], sets=sets, device=device)
+    return build_run_config(manifest["config"], sets=sets, where="the run's manifest.json config", device=device)
 
 
 @app.command()
