@@ -76,7 +76,6 @@ def main(argv=None) -> int:
         s = timed(lambda: gen.decode(X), args.device)
         rows.append({"what": "image size (BigGAN-deep decode)", "x": size, "seconds": s,
                      "per_eval_ms": 1000 * s / args.batch})
-        del net, gen
     clip = load_clip("ViT-B-32", None, args.device)
     images = torch.rand(args.batch, 3, 256, 256, device=args.device)
     for grid in (1, 2, 3, 4):

@@ -27,6 +27,7 @@ def search(
     from harness.cli.progress import GenerationProgress
     from harness.config.methods import load_method
     from harness.config.run import build_run_config
+    from harness.runner.rundir import check_writable
     from harness.system import build_system
     from harness.text import caption_words
 
@@ -35,7 +36,7 @@ def search(
     caption_words(caption)
     load_method(method)
     cfg = build_run_config(sets=set_ or [], models__profile=models, device=device)
-    _check_writable(out)
+    check_writable(out)
     system = build_system(cfg)
     with GenerationProgress(cfg.search.generations, f"{method} seed {seed}") as progress:
         result = search_caption(caption, method=method, seed=seed, out=out, system=system, callbacks=[progress])
@@ -47,13 +48,3 @@ def search(
         table.add_row(name, f"{value:.4f}", f"{result.scores[name].mean():.4f}")
     console.print(table)
     console.print(f"{result.evaluations} evaluations; outputs in {out}")
-
-
-def _check_writable(out: Path) -> None:
-    import os
-
-    probe = out
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK):
-        raise HarnessError(f"cannot write to {out}: {probe} is not a writable folder; choose another --out")

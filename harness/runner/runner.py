@@ -8,8 +8,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from harness.errors import HarnessError
 from harness.runner import manifest as mf
 from harness.runner.job import Job, run_job
@@ -142,11 +140,3 @@ def _run_jobs(rundir: RunDir, suite, jobs: list[Job], system, manifest: dict, pr
             progress.advance(overall)
     outcome.seconds = time.time() - start
     return outcome
-
-
-def selected_summary(archive: pd.DataFrame) -> pd.DataFrame:
-    """Mean (and count) of each score of the selected images per method, over captions and seeds."""
-    from harness.critics import SCORE_NAMES
-
-    sel = archive[archive["selected"]]
-    return sel.groupby("method", sort=False)[list(SCORE_NAMES)].agg(["mean", "std", "count"])
