@@ -5,6 +5,7 @@ import pandas as pd
 from rich.table import Table
 
 from harness.critics import CRITICS, SCORE_NAMES
+from harness.report.format import fmt
 
 
 def arrow(higher_is_better: bool) -> str:
@@ -27,18 +28,6 @@ def summary_table(archive: pd.DataFrame, title: str) -> Table:
     return table
 
 
-def _fmt(entry: dict | None, digits: int = 4) -> str:
-    if not entry or entry.get("value") is None:
-        return "—"
-    text = f"{entry['value']:.{digits}f}"
-    if entry.get("interval"):
-        lo, hi = entry["interval"]
-        text += f" [{lo:.{digits}f}, {hi:.{digits}f}]"
-    if "std" in entry:
-        text += f" ± {entry['std']:.{digits}f}"
-    return text
-
-
 def metrics_table(result: dict) -> Table:
     """Per method: CLIPScore (evaluator), in-loop CLIPScore, gap, FID/KID with N: value [95 % interval]."""
     ev = result["evaluator"]
@@ -53,9 +42,9 @@ def metrics_table(result: dict) -> Table:
     fk = result.get("fid_kid", {})
     for method, entry in result["methods"].items():
         sel = fk.get("methods", {}).get(method, {}).get("selected", {})
-        fid = f"{_fmt(sel.get('fid'), 2)} ({sel['fid']['n']})" if sel.get("fid", {}).get("value") is not None else "—"
-        table.add_row(method, _fmt(entry["clipscore"], 3), _fmt(entry["clipscore_search_model"], 3),
-                      _fmt(entry["critic_hacking_gap"], 3), fid, _fmt(sel.get("kid"), 4))
+        fid = f"{fmt(sel.get('fid'), 2)} ({sel['fid']['n']})" if sel.get("fid", {}).get("value") is not None else "—"
+        table.add_row(method, fmt(entry["clipscore"], 3), fmt(entry["clipscore_search_model"], 3),
+                      fmt(entry["critic_hacking_gap"], 3), fid, fmt(sel.get("kid"), 4))
     if "skipped" in fk:
         table.caption = f"FID/KID skipped: {fk['skipped']}"
     return table

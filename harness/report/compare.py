@@ -5,7 +5,8 @@ from pathlib import Path
 
 from harness.io import atomic_write_bytes, write_json
 from harness.report import figures
-from harness.report.markdown import fmt, link, md_table
+from harness.report.format import arrow, fmt
+from harness.report.markdown import link, md_table
 
 
 def write_comparison(folder: Path, comparisons: list) -> Path:
@@ -24,7 +25,7 @@ def write_comparison(folder: Path, comparisons: list) -> Path:
         for method, metrics in result["methods"].items():
             for name, e in metrics.items():
                 p = e["p_value"]
-                rows.append([method, name + (" ↑" if e["higher_is_better"] else " ↓"), fmt(e, 4),
+                rows.append([method, name + arrow(e["higher_is_better"]), fmt(e, 4),
                              "—" if p != p else f"{p:.3g}", e["n"], e["seeds"]])
         lines += ["", md_table(["method", "metric", "mean difference [95 % CI]", "Wilcoxon p", "N", "seeds"], rows),
                   ""]

@@ -12,22 +12,8 @@ from harness.critics import CRITICS, SCORE_NAMES
 from harness.io import atomic_write_bytes
 from harness.metrics.correlations import PAIRS
 from harness.report import figures
+from harness.report.format import arrow, fmt
 from harness.runner.rundir import RunDir
-
-
-def arrow(higher: bool | None) -> str:
-    return "" if higher is None else (" ↑" if higher else " ↓")
-
-
-def fmt(entry: dict | None, digits: int = 3) -> str:
-    if not entry or entry.get("value") is None:
-        return "—"
-    text = f"{entry['value']:.{digits}f}"
-    if entry.get("interval"):
-        text += f" [{entry['interval'][0]:.{digits}f}, {entry['interval'][1]:.{digits}f}]"
-    if "std" in entry:
-        text += f" ± {entry['std']:.{digits}f}"
-    return text
 
 
 def md_table(header: list[str], rows: list[list[str]]) -> str:

@@ -1,0 +1,17 @@
+"""How a metrics.json entry reads in a table: value [interval] ± std, with its direction arrow."""
+from __future__ import annotations
+
+
+def arrow(higher: bool | None) -> str:
+    return "" if higher is None else (" ↑" if higher else " ↓")
+
+
+def fmt(entry: dict | None, digits: int = 3) -> str:
+    if not entry or entry.get("value") is None:
+        return "—"
+    text = f"{entry['value']:.{digits}f}"
+    if entry.get("interval"):
+        text += f" [{entry['interval'][0]:.{digits}f}, {entry['interval'][1]:.{digits}f}]"
+    if "std" in entry:
+        text += f" ± {entry['std']:.{digits}f}"
+    return text
