@@ -35,3 +35,25 @@ def tiny_system(tiny_models):
     from harness.system import build_system
 
     return build_system(small_config(), models=tiny_models)
+
+
+@pytest.fixture(scope="session")
+def tiny_stylegan2(tiny_cache):
+    """The tiny profile's StyleGAN2 network, read from its network pickle by the safe loader."""
+    from harness.config.schema import ModelsConfig
+    from harness.models.profiles import resolve_spec, stylegan2_pickle
+    from harness.models.stylegan2 import load_generator
+
+    spec = resolve_spec(ModelsConfig(profile="tiny", generator="stylegan2_ada"))
+    return load_generator(stylegan2_pickle(spec.generator))
+
+
+@pytest.fixture(scope="session")
+def tiny_generators(tiny_system, tiny_stylegan2):
+    """Every registered generator (and StyleGAN2's other modes), keyed 'name' or 'name[variant]'."""
+    from harness.generators import StyleGAN2Generator
+
+    return {"biggan": tiny_system.generator,
+            "stylegan2_ada": StyleGAN2Generator(tiny_stylegan2, truncation=0.7, batch_size=4),
+            "stylegan2_ada[w, random noise]": StyleGAN2Generator(tiny_stylegan2, space="w", noise_mode="random",
+                                                                 truncation=0.7, batch_size=4)}

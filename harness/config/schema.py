@@ -24,7 +24,7 @@ class ModelsConfig:
     classifier: Optional[str] = None  # torchvision classifier name (vgg19_bn) or a tiny-model folder
     classifier_weights: Optional[str] = None  # torchvision weights enum name or a state-dict file
     words: Optional[str] = None  # Hugging Face model id or local folder for Flair word embeddings
-    generator: Optional[str] = None  # biggan-deep-{128,256,512}, a local folder, or hf:ORG/REPO
+    generator: Optional[str] = None  # biggan-deep-{128,256,512}, a folder, hf:ORG/REPO or stylegan2_ada:PKL
     cache_dir: Optional[str] = None  # where the tiny profile writes its models; None = ~/.cache/harness
 
     def validate(self, where: str, prefix: str = "") -> None:
@@ -34,16 +34,21 @@ class ModelsConfig:
 
 @dataclass
 class GeneratorConfig:
-    truncation: float = 1.0  # BigGAN truncation in (0, 1]: noise bounds and batch-norm statistics
+    truncation: float = 1.0  # BigGAN truncation / StyleGAN2 psi, in (0, 1]; 1 = none
     class_bound: float = 3.0  # class logits are searched in [-class_bound, class_bound], then softmax
     batch_size: int = 32  # images decoded per forward pass
-    space: str = "z"  # latent space searched: z (BigGAN has only z)
+    space: str = "z"  # latent space searched: z, or w (StyleGAN2 only)
+    noise_mode: str = "const"  # StyleGAN2 noise: const (stored maps), random (seeded by the genome) or none
+    class_label: Optional[int] = None  # conditional StyleGAN2: fixed class; None = search the class (space z)
 
     def validate(self, where: str, prefix: str = "") -> None:
         _check(0 < self.truncation <= 1, where, prefix + "truncation", "must be in (0, 1]")
         _check(self.class_bound > 0, where, prefix + "class_bound", "must be > 0")
         _check(self.batch_size >= 1, where, prefix + "batch_size", "must be >= 1")
-        _check(self.space == "z", where, prefix + "space", "must be 'z' for BigGAN")
+        _check(self.space in ("z", "w"), where, prefix + "space", f"must be z or w, got {self.space!r}")
+        _check(self.noise_mode in ("const", "random", "none"), where, prefix + "noise_mode",
+               f"must be const, random or none, got {self.noise_mode!r}")
+        _check(self.class_label is None or self.class_label >= 0, where, prefix + "class_label", "must be >= 0")
 
 
 @dataclass

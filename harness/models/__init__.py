@@ -20,7 +20,7 @@ class Models:
     clip: object  # ClipBackbone
     classifier: object  # ClassifierBackbone
     words: object  # WordBackbone
-    generator: object  # BigGAN network (torch.nn.Module)
+    generator: object  # BigGAN or StyleGAN2 network (torch.nn.Module)
     files: dict[str, list[Path]] = field(default_factory=dict)
 
     def describe(self) -> dict:
@@ -68,7 +68,13 @@ def load_generator_net(spec: ModelSpec, device: str):
     from pytorch_pretrained_biggan import BigGAN
 
     from harness.models import biggan
+    from harness.models.profiles import stylegan2_pickle
 
+    pickle_path = stylegan2_pickle(spec.generator)
+    if pickle_path is not None:
+        from harness.models.stylegan2 import load_generator
+
+        return load_generator(pickle_path).to(device)
     if spec.generator.startswith("random:"):
         import torch
 

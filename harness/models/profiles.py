@@ -2,6 +2,9 @@
 
 default: open_clip ViT-B-32/openai, torchvision vgg19_bn/IMAGENET1K_V1, Flair on bert-base-uncased,
          BigGAN-deep-256; from each library's usual cache (a local file or folder may be given).
+         Any profile takes a StyleGAN2-ADA generator instead: models.generator=stylegan2_ada:PATH.pkl
+         (read by harness.models.stylegan2's safe loader); in the tiny profile, plain
+         `stylegan2_ada` is a tiny seeded StyleGAN2 written as a network pickle.
 random:  the same architectures with random weights (sizing time and memory, no download).
 tiny:    small seeded models written to a cache folder in the real formats (harness.models.tiny).
 """
@@ -62,7 +65,30 @@ def resolve_spec(cfg: ModelsConfig) -> ModelSpec:
         base["generator"] = base["generator"] or str(tiny.tiny_model_dir("generator", cache))
     if base["words"] is None:
         base["words"] = str(tiny.random_words_dir(cache))
+    base["generator"] = _stylegan2_generator(base["generator"], cfg.profile, cache)
     return ModelSpec(profile=cfg.profile, **base)
+
+
+STYLEGAN2 = "stylegan2_ada"
+STYLEGAN2_PREFIX = STYLEGAN2 + ":"
+
+
+def _stylegan2_generator(value: str, profile: str, cache: Path | None) -> str:
+    """`stylegan2_ada[:PATH]` or a `.pkl` path -> `stylegan2_ada:ABSOLUTE_PATH`; anything else unchanged."""
+    if value in (STYLEGAN2, STYLEGAN2_PREFIX):
+        if profile != "tiny":
+            raise HarnessError("models.generator=stylegan2_ada needs a network pickle: --set "
+                               "models.generator=stylegan2_ada:PATH/network-snapshot-NNNNNN.pkl")
+        return STYLEGAN2_PREFIX + str(tiny.tiny_model_dir("stylegan2", cache) / tiny.STYLEGAN2_PICKLE)
+    if value.startswith(STYLEGAN2_PREFIX) or value.endswith(".pkl"):
+        path = value[len(STYLEGAN2_PREFIX):] if value.startswith(STYLEGAN2_PREFIX) else value
+        return STYLEGAN2_PREFIX + str(Path(path).expanduser().absolute())
+    return value
+
+
+def stylegan2_pickle(generator: str) -> Path | None:
+    """The network pickle of a resolved `stylegan2_ada:PATH` generator id, else None."""
+    return Path(generator[len(STYLEGAN2_PREFIX):]) if generator.startswith(STYLEGAN2_PREFIX) else None
 
 
 def _hf_cached(repo: str, filename: str) -> Path | None:
@@ -141,8 +167,14 @@ def weight_files(spec: ModelSpec) -> dict[str, list[Path]]:
         files["classifier"] = []
     folder = words_folder(spec.words)
     files["words"] = sorted(p for p in folder.iterdir() if p.suffix in (".bin", ".safetensors"))
+    pickle_path = stylegan2_pickle(spec.generator)
     if spec.generator.startswith("random:"):
         files["generator"] = []
+    elif pickle_path is not None:
+        if not pickle_path.is_file():
+            raise WeightsMissingError(f"StyleGAN2-ADA network pickle {pickle_path} does not exist; pass "
+                                      "--set models.generator=stylegan2_ada:PATH to a network-snapshot-*.pkl")
+        files["generator"] = [pickle_path]
     else:
         files["generator"] = [biggan.resolve(spec.generator, offline=True) / "pytorch_model.bin"]
     return files

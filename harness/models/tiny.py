@@ -10,6 +10,8 @@ the way the real weights are distributed, so the same loaders read it back:
 * words: a 1-layer `BertModel` + WordPiece vocabulary saved with `save_pretrained`, read by
   Flair's `TransformerWordEmbeddings`.
 * generator: a small `BigGANConfig` saved as `config.json` + `pytorch_model.bin`.
+* stylegan2: a small StyleGAN2 generator written as a StyleGAN2-ADA network pickle (persistent-object
+  records), read back by the safe loader of harness.models.stylegan2.
 """
 from __future__ import annotations
 
@@ -38,6 +40,10 @@ TINY_VGG_CFG = {"layers": [8, "M", 16, "M", 32, "M"], "batch_norm": True, "hidde
 TINY_BIGGAN_CFG = {"output_dim": 32, "z_dim": 16, "class_embed_dim": 16, "channel_width": 8,
                    "num_classes": 1000, "layers": [[True, 16, 8], [True, 8, 4], [True, 4, 2], [False, 2, 1]],
                    "attention_layer_position": 2, "eps": 1e-4, "n_stats": 51}
+TINY_STYLEGAN2_CFG = {"z_dim": 32, "c_dim": 0, "w_dim": 32, "img_resolution": 32, "img_channels": 3,
+                      "mapping_kwargs": {"num_layers": 2},
+                      "synthesis_kwargs": {"channel_base": 512, "channel_max": 32, "conv_clamp": 256}}
+STYLEGAN2_PICKLE = "network-snapshot-000000.pkl"
 BERT_COMMON_WORDS = (
     "a an the on in of with at by to and is are lay lays lying sitting table cat dog street scene bus road "
     "double decker sunset skyline red blue green man woman car tree house sky water bird flower").split()
@@ -134,7 +140,25 @@ def build_generator(folder: Path) -> None:
     torch.save(model.state_dict(), folder / "pytorch_model.bin")
 
 
-BUILDERS = {"clip": build_clip, "classifier": build_classifier, "words": build_words, "generator": build_generator}
+def build_stylegan2(folder: Path, cfg: dict | None = None, seed: int = 0) -> None:
+    """A seeded random StyleGAN2 with a tracked average w and non-zero noise strengths, as a network pickle."""
+    from harness.models.stylegan2 import Generator, write_network_pickle
+
+    torch.manual_seed(seed)
+    net = Generator(**(cfg or TINY_STYLEGAN2_CFG)).eval()
+    with torch.no_grad():
+        c = torch.eye(net.c_dim)[torch.arange(1000) % net.c_dim] if net.c_dim else None
+        net.mapping.w_avg.copy_(net.mapping(torch.randn(1000, net.z_dim), c)[:, 0].mean(0))
+        for name, p in net.named_parameters():
+            if name.endswith("noise_strength"):
+                p.fill_(0.1)
+            if name.endswith("torgb.weight"):
+                p.mul_(0.5)  # fewer saturated pixels
+    write_network_pickle(folder / STYLEGAN2_PICKLE, net)
+
+
+BUILDERS = {"clip": build_clip, "classifier": build_classifier, "words": build_words, "generator": build_generator,
+            "stylegan2": build_stylegan2}
 
 
 def tiny_model_dir(component: str, cache_dir: Path | None = None) -> Path:
