@@ -131,12 +131,21 @@ def _numpy_scalar(dtype, data=None):
     return np.frombuffer(data, dtype=dtype)[0]
 
 
+def _latin1_bytes(text, encoding="latin1"):
+    """How protocol-2 pickles spell bytes: _codecs.encode(str, 'latin1')."""
+    if not isinstance(text, str) or encoding != "latin1":
+        raise UnsafePickleError("a bytes record is malformed")
+    return text.encode("latin1")
+
+
 ALLOWED = {
     PERSISTENCE: _reconstruct_persistent_obj,
     EASYDICT: _EasyDict,
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("builtins", "set"): set,
     ("builtins", "frozenset"): frozenset,
+    ("__builtin__", "set"): set,  # protocol 2
+    ("_codecs", "encode"): _latin1_bytes,  # protocol 2
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
     ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
@@ -253,9 +262,12 @@ class _NetworkPickler(pickle._Pickler):
 
     def save(self, obj, save_persistent_id=True):
         if isinstance(obj, _Global):
-            self.save(obj.module)
-            self.save(obj.name)
-            self.write(pickle.STACK_GLOBAL)
+            if self.proto >= 4:
+                self.save(obj.module)
+                self.save(obj.name)
+                self.write(pickle.STACK_GLOBAL)
+            else:
+                self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode())
             return
         super().save(obj, save_persistent_id)
 
@@ -270,7 +282,7 @@ class _Persistent:
         m = self.module
         state = {
             "training": False,
-            "_parameters": collections.OrderedDict((k, _cpu(v)) for k, v in m._parameters.items()),
+            "_parameters": collections.OrderedDict((k, _cpu(v, parameter=True)) for k, v in m._parameters.items()),
             "_buffers": collections.OrderedDict((k, _cpu(v)) for k, v in m._buffers.items()),
             "_non_persistent_buffers_set": set(m._non_persistent_buffers_set),
             "_modules": collections.OrderedDict((k, _Persistent(v)) for k, v in m._modules.items()),
@@ -282,8 +294,11 @@ class _Persistent:
         return _Global(*PERSISTENCE), (meta,)
 
 
-def _cpu(tensor):
-    return None if tensor is None else tensor.detach().cpu()
+def _cpu(tensor, parameter: bool = False):
+    if tensor is None:
+        return None
+    tensor = tensor.detach().cpu()
+    return torch.nn.Parameter(tensor, requires_grad=False) if parameter else tensor
 
 
 class _Easy:
@@ -295,9 +310,9 @@ class _Easy:
         return _Global(*EASYDICT), (), None, None, iter(items.items())
 
 
-def write_network_pickle(path, G_ema: torch.nn.Module, extra: dict | None = None) -> None:
-    """Write {'G_ema': G_ema, **extra} in the structure of a StyleGAN2-ADA snapshot."""
+def write_network_pickle(path, G_ema: torch.nn.Module, extra: dict | None = None, protocol: int = 4) -> None:
+    """Write {'G_ema': G_ema, **extra} in the structure of a StyleGAN2-ADA snapshot (pickle protocol 2 to 5)."""
     data = {"training_set_kwargs": None, **(extra or {}), "G_ema": _Persistent(G_ema)}
     buf = io.BytesIO()
-    _NetworkPickler(buf, protocol=4).dump(data)
+    _NetworkPickler(buf, protocol=protocol).dump(data)
     Path(path).write_bytes(buf.getvalue())
