@@ -64,10 +64,12 @@ def _read_metrics(root: Path) -> dict | None:
 
 def _meta(manifest: dict, metrics: dict | None) -> list[str]:
     models = manifest.get("models", {})
-    lines = [f"- suite: {manifest.get('suite', {}).get('description', '')}",
+    suite = manifest.get("suite", {})
+    lines = [f"- suite: {suite.get('description') or suite.get('folder', '')}",
              f"- started {manifest.get('started')}, ended {manifest.get('ended')}; device {manifest.get('device')}; "
              f"git {manifest.get('git_commit')}",
              f"- models ({models.get('profile')}): " + ", ".join(f"{k} = `{v}`" for k, v in models.get("ids", {}).items()),
+             f"- generator settings: {manifest.get('config', {}).get('generator')}",
              f"- seeds: {manifest.get('seeds')}; budget: {manifest.get('config', {}).get('search')}"]
     if metrics:
         ev = metrics["evaluator"]
