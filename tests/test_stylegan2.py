@@ -242,3 +242,11 @@ def test_cli_bad_stylegan2_input_is_one_line_exit_2(tmp_path, sets, message):
     proc = harness_cli("search", "a cat", "--models", "tiny", "--out", tmp_path / "out", *args)
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_grayscale_network_gives_rgb_images():
+    torch.manual_seed(0)
+    net = Generator(**{**SMALL, "c_dim": 0, "img_channels": 1, "mapping_kwargs": {"num_layers": 1, "layer_features": 8}})
+    gen = wrap(net)
+    out = gen.decode(gen.initial_latents(2, seed=0))
+    assert out.shape == (2, 3, 16, 16) and torch.equal(out[:, 0], out[:, 2])
