@@ -94,30 +94,17 @@ class MappingNetwork(nn.Module):
 
 
 class Conv2dLayer(nn.Module):
-    """Plain equalised-lr convolution; here only the 1x1, 2x upsampling skip of 'resnet' blocks."""
+    """The skip connection of 'resnet' blocks: an equalised-lr 1x1 convolution (no bias, linear) at
+    twice the resolution; StyleGAN2-ADA's Conv2dLayer(kernel_size=1, bias=False, up=2)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, bias: bool = True,
-                 activation: str = "linear", up: int = 1, resample_filter=DEFAULT_FILTER, conv_clamp=None,
-                 channels_last: bool = False):
+    def __init__(self, in_channels: int, out_channels: int, resample_filter=DEFAULT_FILTER):
         super().__init__()
-        if up not in (1, 2) or kernel_size % 2 != 1:
-            raise ValueError("Conv2dLayer supports up in (1, 2) and odd kernels")
-        check_activation(activation)
-        self.activation, self.up, self.conv_clamp = activation, up, conv_clamp
         self.register_buffer("resample_filter", make_filter(resample_filter))
-        self.weight_gain = 1 / math.sqrt(in_channels * kernel_size ** 2)
-        self.weight = nn.Parameter(torch.randn([out_channels, in_channels, kernel_size, kernel_size]))
-        self.bias = nn.Parameter(torch.zeros([out_channels])) if bias else None
+        self.weight_gain = 1 / math.sqrt(in_channels)
+        self.weight = nn.Parameter(torch.randn([out_channels, in_channels, 1, 1]))
 
     def forward(self, x: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
-        w = (self.weight * self.weight_gain).to(x.dtype)
-        if self.up == 2:
-            x = conv_up2x(x, w, self.resample_filter)
-        else:
-            x = nn.functional.conv2d(x, w, padding=w.shape[-1] // 2)
-        clamp = None if self.conv_clamp is None else self.conv_clamp * gain
-        bias = None if self.bias is None else self.bias.to(x.dtype)
-        return bias_act(x, bias, self.activation, gain=ACT_GAIN[self.activation] * gain, clamp=clamp)
+        return conv_up2x(x, (self.weight * self.weight_gain).to(x.dtype), self.resample_filter) * gain
 
 
 class SynthesisLayer(nn.Module):
@@ -125,7 +112,7 @@ class SynthesisLayer(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int, kernel_size: int = 3,
                  up: int = 1, use_noise: bool = True, activation: str = "lrelu", resample_filter=DEFAULT_FILTER,
-                 conv_clamp=None, channels_last: bool = False):
+                 conv_clamp=None):
         super().__init__()
         check_activation(activation)
         self.resolution, self.up, self.use_noise, self.activation = resolution, up, use_noise, activation
@@ -151,8 +138,7 @@ class SynthesisLayer(nn.Module):
 
 
 class ToRGBLayer(nn.Module):
-    def __init__(self, in_channels: int, out_channels: int, w_dim: int, kernel_size: int = 1, conv_clamp=None,
-                 channels_last: bool = False):
+    def __init__(self, in_channels: int, out_channels: int, w_dim: int, kernel_size: int = 1, conv_clamp=None):
         super().__init__()
         self.conv_clamp = conv_clamp
         self.affine = FullyConnectedLayer(w_dim, in_channels, bias_init=1)
@@ -168,7 +154,7 @@ class ToRGBLayer(nn.Module):
 class SynthesisBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int, img_channels: int,
                  is_last: bool, architecture: str = "skip", resample_filter=DEFAULT_FILTER, conv_clamp=None,
-                 use_fp16: bool = False, fp16_channels_last: bool = False, **layer_kwargs):
+                 fp16_channels_last: bool = False, **layer_kwargs):
         super().__init__()
         if architecture not in ("orig", "skip", "resnet"):
             raise ValueError(f"unknown synthesis architecture {architecture!r}: expected orig, skip or resnet")
@@ -190,8 +176,7 @@ class SynthesisBlock(nn.Module):
             self.torgb = ToRGBLayer(out_channels, img_channels, w_dim=w_dim, conv_clamp=conv_clamp)
             self.num_torgb += 1
         if in_channels != 0 and architecture == "resnet":
-            self.skip = Conv2dLayer(in_channels, out_channels, kernel_size=1, bias=False, up=2,
-                                    resample_filter=resample_filter)
+            self.skip = Conv2dLayer(in_channels, out_channels, resample_filter=resample_filter)
 
     def layers(self) -> list[SynthesisLayer]:
         return [self.conv1] if self.in_channels == 0 else [self.conv0, self.conv1]
