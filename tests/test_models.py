@@ -49,18 +49,20 @@ def test_tiny_files_load_with_the_libraries_own_functions(tiny_cache):
         assert torch.equal(net.state_dict()[key], value)
 
 
-def test_biggan_refuses_missing_and_unexpected_keys(tmp_path):
+def test_biggan_refuses_missing_unexpected_and_misshapen_keys(tmp_path):
     src = tiny.tiny_model_dir("generator")
     state = torch.load(src / "pytorch_model.bin", weights_only=True)
-    for name, edit in [("missing", lambda s: s.pop(next(iter(s)))),
-                       ("unexpected", lambda s: s.__setitem__("extra.weight", torch.zeros(1)))]:
-        folder = tmp_path / name
+    first = next(iter(state))
+    for name, edit in [("missing keys", lambda s: s.pop(first)),
+                       ("unexpected keys", lambda s: s.__setitem__("extra.weight", torch.zeros(1))),
+                       ("wrong shape", lambda s: s.__setitem__(first, torch.zeros(1)))]:
+        folder = tmp_path / name.replace(" ", "_")
         folder.mkdir()
         (folder / "config.json").write_text((src / "config.json").read_text())
         broken = dict(state)
         edit(broken)
         torch.save(broken, folder / "pytorch_model.bin")
-        with pytest.raises(HarnessError, match=f"{name} keys"):
+        with pytest.raises(HarnessError, match=name):
             biggan.load_strict(folder)
 
 

@@ -140,7 +140,7 @@ def test_loading_is_strict_and_names_the_keys(tmp_path):
     write_network_pickle(path, net)
     with pytest.raises(UnsafePickleError) as err:
         load_generator(path)
-    assert "missing mapping.fc1.bias" in str(err.value) and "unexpected synthesis.b4.extra" in str(err.value)
+    assert "missing keys mapping.fc1.bias" in str(err.value) and "unexpected keys synthesis.b4.extra" in str(err.value)
 
 
 def test_other_files_are_refused_with_a_reason(tmp_path):

@@ -1,7 +1,7 @@
 """BigGAN-deep loading (pytorch-pretrained-biggan), strict, from a name, a folder or a hub repo.
 
 `BigGAN.from_pretrained` loads with strict=False and fetches from old bucket URLs; here a
-checkpoint with missing or unexpected keys is refused, and a folder or Hugging Face hub
+checkpoint with missing, unexpected or misshapen keys is refused, and a folder or Hugging Face hub
 repository holding `config.json` + `pytorch_model.bin` is accepted too.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pytorch_pretrained_biggan.model import (CONFIG_NAME, PRETRAINED_CONFIG_ARCH
                                              PRETRAINED_MODEL_ARCHIVE_MAP, WEIGHTS_NAME)
 
 from harness.errors import HarnessError, WeightsMissingError
+from harness.models.checkpoint import state_mismatch
 
 # Hub mirrors of the package's checkpoints, same format (config.json + pytorch_model.bin).
 HUB_MIRRORS = {
@@ -65,16 +66,11 @@ def load_strict(folder: Path) -> BigGAN:
     config = BigGANConfig.from_json_file(str(folder / CONFIG_NAME))
     model = BigGAN(config)
     state = torch.load(folder / WEIGHTS_NAME, map_location="cpu", weights_only=True)
-    result = model.load_state_dict(state, strict=False)
-    if result.missing_keys or result.unexpected_keys:
-        parts = []
-        if result.missing_keys:
-            parts.append(f"missing keys {result.missing_keys[:3]}{'...' if len(result.missing_keys) > 3 else ''}")
-        if result.unexpected_keys:
-            parts.append(f"unexpected keys {result.unexpected_keys[:3]}"
-                         f"{'...' if len(result.unexpected_keys) > 3 else ''}")
-        raise HarnessError(f"BigGAN checkpoint {folder} does not match its config: {'; '.join(parts)}; "
+    problems = state_mismatch(model, state)
+    if problems:
+        raise HarnessError(f"BigGAN checkpoint {folder} does not match its config: {problems}; "
                            "use a checkpoint saved from the same BigGAN-deep architecture")
+    model.load_state_dict(state, strict=True)
     return model.eval()
 
 

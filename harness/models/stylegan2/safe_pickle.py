@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from harness.errors import HarnessError
+from harness.models.checkpoint import state_mismatch
 
 PERSISTENCE = ("torch_utils.persistence", "_reconstruct_persistent_obj")
 EASYDICT = ("dnnlib.util", "EasyDict")
@@ -209,31 +210,12 @@ def build_generator(record: Record, path="network pickle"):
         net = Generator(**kwargs)
     except (TypeError, ValueError) as err:
         raise UnsafePickleError(f"{path}: G_ema's settings are not supported ({err})") from None
-    load_strict(net, record.tensors(), path)
-    return net.eval().requires_grad_(False)
-
-
-def load_strict(net: torch.nn.Module, tensors: dict[str, torch.Tensor], path="network pickle") -> None:
-    expected = net.state_dict()
-    missing = sorted(set(expected) - set(tensors))
-    unexpected = sorted(set(tensors) - set(expected))
-    wrong = sorted(k for k in set(expected) & set(tensors) if tuple(expected[k].shape) != tuple(tensors[k].shape))
-    problems = []
-    if missing:
-        problems.append(f"missing {_names(missing)}")
-    if unexpected:
-        problems.append(f"unexpected {_names(unexpected)}")
-    if wrong:
-        problems.append("wrong shape " + _names([f"{k} {tuple(tensors[k].shape)} vs {tuple(expected[k].shape)}"
-                                                 for k in wrong]))
+    tensors = record.tensors()
+    problems = state_mismatch(net, tensors)
     if problems:
-        raise UnsafePickleError(f"{path}: G_ema's tensors do not match a StyleGAN2 generator: {'; '.join(problems)}")
-    net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}, strict=True)
-
-
-def _names(keys: list[str], limit: int = 6) -> str:
-    more = f" and {len(keys) - limit} more" if len(keys) > limit else ""
-    return ", ".join(keys[:limit]) + more
+        raise UnsafePickleError(f"{path}: G_ema's tensors do not match a StyleGAN2 generator: {problems}")
+    net.load_state_dict(tensors, strict=True)
+    return net.eval().requires_grad_(False)
 
 
 def load_generator(path) -> torch.nn.Module:
