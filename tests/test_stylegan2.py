@@ -161,6 +161,37 @@ def test_other_files_are_refused_with_a_reason(tmp_path):
         load_generator(tmp_path / "unknown.pkl")
 
 
+def _record_pickle(path, **meta):
+    """A pickle whose G_ema is a persistent-object record with `meta` over a valid header."""
+    from harness.models.stylegan2.safe_pickle import PERSISTENCE, _Global, _NetworkPickler
+
+    class Record:
+        def __reduce__(self):
+            return _Global(*PERSISTENCE), ({"type": "class", "version": 6, "module_src": "", "class_name": "Generator",
+                                            "state": {}, **meta},)
+
+    with open(path, "wb") as fh:
+        _NetworkPickler(fh, protocol=4).dump({"G_ema": Record()})
+
+
+@pytest.mark.parametrize("meta, message", [
+    ({"module_src": "class SynthesisInput(torch.nn.Module): ..."}, "a StyleGAN3 network, not a StyleGAN2-ADA"),
+    ({"class_name": "Discriminator"}, "G_ema is Discriminator, not a StyleGAN2-ADA Generator"),
+    ({"version": 5}, "persistent-object version 5 is not the supported 6"),
+    ({"state": {"_init_args": (512,)}}, "built with positional arguments"),
+])
+def test_other_networks_are_refused_with_a_reason(tmp_path, meta, message):
+    _record_pickle(tmp_path / "net.pkl", **meta)
+    with pytest.raises(UnsafePickleError, match=message):
+        load_generator(tmp_path / "net.pkl")
+
+
+def test_four_channel_network_is_refused():
+    torch.manual_seed(0)
+    with pytest.raises(HarnessError, match="4-channel images; the critics need 1 or 3"):
+        StyleGAN2Generator(Generator(**{**SMALL, "img_channels": 4}))
+
+
 # --- the generator interface ---------------------------------------------------------------------
 
 def wrap(net, **kw) -> StyleGAN2Generator:
@@ -236,6 +267,7 @@ def test_all_four_methods_run_on_the_tiny_stylegan2(tiny_models, tiny_stylegan2)
     (["models.generator=stylegan2_ada:/nonexistent/network-snapshot-000000.pkl"], "does not exist"),
     (["models.generator=stylegan2_ada", "models.profile=default"], "needs a network pickle"),
     (["generator.space=v"], "must be z or w"),
+    (["models.generator=stylegan2_ada", "generator.noise_mode=fresh"], "must be const, random or none"),
 ])
 def test_cli_bad_stylegan2_input_is_one_line_exit_2(tmp_path, sets, message):
     args = [a for s in sets for a in ("--set", s)]

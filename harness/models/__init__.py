@@ -65,9 +65,6 @@ def check_models(cfg: ModelsConfig) -> dict[str, list[Path]]:
 
 
 def load_generator_net(spec: ModelSpec, device: str):
-    from pytorch_pretrained_biggan import BigGAN
-
-    from harness.models import biggan
     from harness.models.profiles import stylegan2_pickle
 
     pickle_path = stylegan2_pickle(spec.generator)
@@ -75,6 +72,10 @@ def load_generator_net(spec: ModelSpec, device: str):
         from harness.models.stylegan2 import load_generator
 
         return load_generator(pickle_path).to(device)
+    from pytorch_pretrained_biggan import BigGAN
+
+    from harness.models import biggan
+
     if spec.generator.startswith("random:"):
         import torch
 

@@ -193,8 +193,9 @@ def generator_record(data: dict, path="network pickle", key: str = "G_ema") -> R
     record = data.get(key)
     if not isinstance(record, Record):
         raise UnsafePickleError(f"{path} has no {key} network (keys: {', '.join(map(str, data))})")
-    if record.class_name != "Generator" or "class SynthesisInput" in record.module_src:
-        what = "a StyleGAN3 network" if "class SynthesisInput" in record.module_src else record.class_name
+    stylegan3 = "class SynthesisInput" in record.module_src
+    if record.class_name != "Generator" or stylegan3:
+        what = "a StyleGAN3 network" if stylegan3 else record.class_name
         raise UnsafePickleError(f"{path}: {key} is {what}, not a StyleGAN2-ADA Generator")
     return record
 
