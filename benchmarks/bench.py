@@ -13,11 +13,11 @@ import torch
 
 from harness.config.methods import load_method
 from harness.config.run import build_run_config
-from harness.naive import naive_scores
-from harness.perf import Stopwatch
+from harness.critics.reference import naive_scores
+from harness.critics.timing import Stopwatch
 from harness.search import Callback, run_search
 from harness.search.loop import quantize
-from harness.system import build_system
+from harness.search.system import build_system
 
 CAPTION = "a street scene with a double-decker bus on the road."
 

@@ -32,7 +32,7 @@ def tiny_models(tiny_cache):
 
 @pytest.fixture(scope="session")
 def tiny_system(tiny_models):
-    from harness.system import build_system
+    from harness.search.system import build_system
 
     return build_system(small_config(), models=tiny_models)
 
@@ -57,3 +57,22 @@ def tiny_generators(tiny_system, tiny_stylegan2):
             "stylegan2_ada": StyleGAN2Generator(tiny_stylegan2, truncation=0.7, batch_size=4),
             "stylegan2_ada[w, random noise]": StyleGAN2Generator(tiny_stylegan2, space="w", noise_mode="random",
                                                                  truncation=0.7, batch_size=4)}
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tiny_cache, tmp_path_factory):
+    """One `harness run suites/smoke` for every test that only reads a finished run (copy it to change it):
+    (run directory, its FID/KID reference folder of 16 random images)."""
+    import torch
+
+    from harness.cli.main import main
+    from harness.rundir.files import save_png
+
+    root = tmp_path_factory.mktemp("smoke")
+    ref = root / "reference"
+    g = torch.Generator().manual_seed(0)
+    for i in range(16):
+        save_png(ref / f"{i:03d}.png", torch.rand(3, 32, 32, generator=g))
+    out = root / "run"
+    assert main(["run", str(REPO / "suites" / "smoke"), "--out", str(out), "--set", f"metrics.reference={ref}"]) == 0
+    return out, ref

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from harness.cli.main import main
-from harness.io import load_png
+from harness.rundir.files import load_png
 from helpers import REPO, make_suite
 
 
@@ -51,6 +51,7 @@ def test_compare_two_methods_of_one_run_and_mismatches_are_reported(run_dir, tmp
     assert result["methods"]["four_objective"]["text_image"]["n"] == 2  # seed 1 is shared
 
 
+@pytest.mark.slow
 def test_ablate_smoke_temperature(tmp_path):
     parent = tmp_path / "abl"
     assert main(["ablate", str(REPO / "suites" / "smoke"), "--set", "critics.image_real.temperature=0.5,5",

@@ -101,22 +101,8 @@ def test_a_method_compared_with_itself_differs_by_exactly_zero():
     assert out["note"] == "no difference" and out["n"] == 8 and out["seeds"] == 1
 
 
-@pytest.fixture(scope="module")
-def smoke_with_metrics(tmp_path_factory):
-    from harness.io import save_png
-
-    root = tmp_path_factory.mktemp("smoke")
-    ref = root / "reference"
-    g = torch.Generator().manual_seed(0)
-    for i in range(16):
-        save_png(ref / f"{i:03d}.png", torch.rand(3, 32, 32, generator=g))
-    out = root / "run"
-    assert main(["run", str(REPO / "suites" / "smoke"), "--out", str(out), "--set", f"metrics.reference={ref}"]) == 0
-    return out, ref
-
-
-def test_smoke_run_writes_metrics_json(smoke_with_metrics):
-    out, _ = smoke_with_metrics
+def test_smoke_run_writes_metrics_json(smoke_run):
+    out, _ = smoke_run
     m = json.loads((out / "metrics.json").read_text())
     assert m["schema_version"] == 1 and m["evaluator"]["same_model"] is True
     methods = ["no_selection", "best_of_n", "clip_single", "four_objective"]
@@ -138,8 +124,8 @@ def test_smoke_run_writes_metrics_json(smoke_with_metrics):
     assert m["paired"][-1]["metrics"]["clipscore"]["n"] == 3
 
 
-def test_metrics_command_recomputes_the_same_numbers(smoke_with_metrics, tmp_path):
-    out, ref = smoke_with_metrics
+def test_metrics_command_recomputes_the_same_numbers(smoke_run, tmp_path):
+    out, ref = smoke_run
     before = json.loads((out / "metrics.json").read_text())
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)

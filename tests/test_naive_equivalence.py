@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.naive import naive_scores
+from harness.critics.reference import naive_scores
 
 
 def test_batched_and_per_individual_scores_agree(tiny_system, tiny_models):

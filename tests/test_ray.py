@@ -4,63 +4,83 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
+import threading
 import time
 
 import pandas as pd
 import pytest
 
 from harness.cli.main import main
-from helpers import REPO, harness_cli, make_suite
+from harness.rundir import JobKey
+from helpers import REPO, make_suite
 
 pytest.importorskip("ray")
 
 
-def test_smoke_on_two_ray_workers_gives_the_local_archive(tmp_path):
-    local, remote = tmp_path / "local", tmp_path / "ray"
-    assert main(["run", str(REPO / "suites" / "smoke"), "--out", str(local)]) == 0
+@pytest.fixture(scope="module")
+def ray_cluster(tiny_cache):
+    """One local Ray instance shared by the tests that run on Ray: started here, so every
+    `harness run --executor ray` in this process joins it instead of starting its own."""
+    import ray
+
+    from harness.executors.ray_pool import ENV_KEYS
+
+    env = {k: os.environ[k] for k in ENV_KEYS if k in os.environ}
+    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": env})
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+@pytest.mark.slow
+def test_smoke_on_two_ray_workers_gives_the_local_archive(tmp_path, smoke_run, ray_cluster):
+    local, remote = smoke_run[0], tmp_path / "ray"
+    reference = ["--set", f"metrics.reference={smoke_run[1]}"]
     assert main(["run", str(REPO / "suites" / "smoke"), "--out", str(remote), "--executor", "ray",
-                 "--workers", "2"]) == 0
+                 "--workers", "2", *reference]) == 0
     pd.testing.assert_frame_equal(pd.read_parquet(local / "archive.parquet"), pd.read_parquet(remote / "archive.parquet"))
     manifest = json.loads((remote / "manifest.json").read_text())
     session = manifest["sessions"][-1]
     assert session["executor"] == "ray" and len(session["workers"]) == 2
-    assert {j["worker"] for j in manifest["jobs"].values()} <= set(session["workers"])
-    assert all(j["status"] == "done" and j["attempts"] == 1 for j in manifest["jobs"].values())
+    assert {j["worker"] for j in manifest["jobs"]} <= set(session["workers"])
+    assert all(j["status"] == "done" and j["attempts"] == 1 for j in manifest["jobs"])
     # resuming a Ray run with the local executor finds nothing left to do
-    assert main(["run", str(REPO / "suites" / "smoke"), "--out", str(remote)]) == 0
+    assert main(["run", str(REPO / "suites" / "smoke"), "--out", str(remote), *reference]) == 0
 
 
-def test_a_killed_worker_s_job_is_retried_and_nothing_is_lost(tmp_path):
+@pytest.mark.slow
+def test_a_killed_worker_s_job_is_retried_and_nothing_is_lost(tmp_path, ray_cluster):
     suite = make_suite(tmp_path / "suite", overrides={"search.population": 10, "search.offspring": 10,
                                                       "search.generations": 60})
     out = tmp_path / "ray"
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "run", str(suite), "--out", str(out), "--executor", "ray",
-                             "--workers", "2", "--retries", "2"], cwd=REPO, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    codes = []
+    driver = threading.Thread(target=lambda: codes.append(main(["run", str(suite), "--out", str(out), "--executor",
+                                                                  "ray", "--workers", "2", "--retries", "2"])))
+    driver.start()
     victim, deadline = None, time.time() + 300
-    while victim is None and time.time() < deadline and proc.poll() is None:
+    while victim is None and time.time() < deadline and driver.is_alive():
         time.sleep(0.1)
         try:
             manifest = json.loads((out / "manifest.json").read_text())
         except (FileNotFoundError, json.JSONDecodeError):
             continue
-        running = [(j, r) for j, r in manifest["jobs"].items() if r["status"] == "running" and r.get("worker")]
+        running = [(JobKey.of(r), r) for r in manifest["jobs"] if r["status"] == "running" and r.get("worker")]
         if running:
             time.sleep(0.5)  # well inside the job (60 generations)
             victim = running[0]
     assert victim, "no job was seen running on a worker"
     job_id, rec = victim
     os.kill(int(rec["worker"].rsplit(":", 1)[1]), signal.SIGKILL)
-    _, err = proc.communicate(timeout=600)
-    assert proc.returncode == 0, err
+    driver.join(timeout=600)
+    assert codes == [0]
     manifest = json.loads((out / "manifest.json").read_text())
-    assert all(j["status"] == "done" for j in manifest["jobs"].values())
-    assert manifest["jobs"][job_id]["attempts"] == 2 and manifest["jobs"][job_id]["worker"] != rec["worker"]
+    jobs = {JobKey.of(r): r for r in manifest["jobs"]}
+    assert all(j["status"] == "done" for j in jobs.values())
+    assert jobs[job_id]["attempts"] == 2 and jobs[job_id]["worker"] != rec["worker"]
     assert len(manifest["sessions"][-1]["workers"]) == 3  # the replacement joined the pool
     clean = tmp_path / "local"
-    assert harness_cli("run", suite, "--out", clean).returncode == 0
+    assert main(["run", str(suite), "--out", str(clean)]) == 0
     pd.testing.assert_frame_equal(pd.read_parquet(out / "archive.parquet"), pd.read_parquet(clean / "archive.parquet"))
 
 

@@ -14,13 +14,6 @@ from harness.critics import SCORE_NAMES
 from helpers import REPO
 
 
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("smoke") / "run"
-    assert main(["run", str(REPO / "suites" / "smoke"), "--out", str(out)]) == 0
-    return out
-
-
 def figure_panels(path):
     with Image.open(path) as im:
         im.verify()
@@ -28,57 +21,62 @@ def figure_panels(path):
         return json.loads(im.text["panels"])
 
 
-def test_report_and_every_figure_exist_with_their_panels(smoke_run):
-    report = (smoke_run / "report.md").read_text()
+@pytest.fixture
+def smoke_dir(smoke_run):
+    return smoke_run[0]
+
+
+def test_report_and_every_figure_exist_with_their_panels(smoke_dir):
+    report = (smoke_dir / "report.md").read_text()
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
     assert links and all(not link.startswith("/") for link in links)
     for link in links:
-        assert (smoke_run / link).is_file(), link
-    figures = {p.name for p in (smoke_run / "figures").glob("*.png")}
+        assert (smoke_dir / link).is_file(), link
+    figures = {p.name for p in (smoke_dir / "figures").glob("*.png")}
     for cid in ("cat-table", "skyline-sunset", "bus-street"):
         assert {f"gallery_{cid}.png", f"scatter_{cid}.png"} <= figures
-        scatter = figure_panels(smoke_run / "figures" / f"scatter_{cid}.png")
+        scatter = figure_panels(smoke_dir / "figures" / f"scatter_{cid}.png")
         assert len(scatter) == 16
         assert {p["xlabel"] for p in scatter} == set(SCORE_NAMES) == {p["ylabel"] for p in scatter}
-        gallery = figure_panels(smoke_run / "figures" / f"gallery_{cid}.png")
+        gallery = figure_panels(smoke_dir / "figures" / f"gallery_{cid}.png")
         assert [p["title"] for p in gallery] == ["no_selection", "best_of_n", "clip_single", "four_objective"]
-    hv = figure_panels(smoke_run / "figures" / "convergence_hypervolume.png")
+    hv = figure_panels(smoke_dir / "figures" / "convergence_hypervolume.png")
     assert hv[0]["xlabel"] == "generation" and "hypervolume" in hv[0]["ylabel"]
-    heat = figure_panels(smoke_run / "figures" / "correlation_four_objective.png")
+    heat = figure_panels(smoke_dir / "figures" / "correlation_four_objective.png")
     assert heat[0]["title"].startswith("four_objective")
     assert "| four_objective |" in report and "CLIPScore" in report and "evaluator is the search's own CLIP" in report
 
 
-def test_report_of_a_moved_copy_is_the_same(smoke_run, tmp_path):
+def test_report_of_a_moved_copy_is_the_same(smoke_dir, tmp_path):
     moved = tmp_path / "elsewhere" / "copy"
-    shutil.copytree(smoke_run, moved)
+    shutil.copytree(smoke_dir, moved)
     shutil.rmtree(moved / "figures")
     (moved / "report.md").unlink()
     assert main(["report", str(moved), "--svg"]) == 0
-    assert (moved / "report.md").read_text() == (smoke_run / "report.md").read_text()
+    assert (moved / "report.md").read_text() == (smoke_dir / "report.md").read_text()
     assert sorted(p.name for p in (moved / "figures").glob("*.png")) == \
-        sorted(p.name for p in (smoke_run / "figures").glob("*.png"))
+        sorted(p.name for p in (smoke_dir / "figures").glob("*.png"))
     assert list((moved / "figures").glob("*.svg"))
 
 
-def test_regress_unchanged_exits_0_and_a_changed_temperature_exits_1_naming_image_real(smoke_run, capsys):
-    assert main(["regress", str(smoke_run)]) == 0
+def test_regress_unchanged_exits_0_and_a_changed_temperature_exits_1_naming_image_real(smoke_dir, capsys):
+    assert main(["regress", str(smoke_dir)]) == 0
     capsys.readouterr()
-    assert main(["regress", str(smoke_run), "--set", "critics.image_real.temperature=5"]) == 1
+    assert main(["regress", str(smoke_dir), "--set", "critics.image_real.temperature=5"]) == 1
     out = capsys.readouterr().out
     assert "scores moved beyond tolerance: image_real" in out
     assert out.count("MOVED") == 1
 
 
-def test_regress_against_a_reference_file(smoke_run, tmp_path, capsys):
+def test_regress_against_a_reference_file(smoke_dir, tmp_path, capsys):
     ref = tmp_path / "ref.json"
-    assert main(["regress", str(smoke_run), "--update", "--reference", str(ref)]) == 0
-    assert json.loads(ref.read_text())["schema"] == 1
-    assert main(["regress", str(smoke_run), "--reference", str(ref)]) == 0
-    assert main(["regress", str(smoke_run), "--reference", str(ref), "--set", "critics.region_word.grid=3"]) == 1
+    assert main(["regress", str(smoke_dir), "--update", "--reference", str(ref)]) == 0
+    assert json.loads(ref.read_text())["schema"] == 2
+    assert main(["regress", str(smoke_dir), "--reference", str(ref)]) == 0
+    assert main(["regress", str(smoke_dir), "--reference", str(ref), "--set", "critics.region_word.grid=3"]) == 1
     assert "region_word" in capsys.readouterr().out.split("beyond tolerance:")[-1]
-    assert main(["regress", str(smoke_run), "--reference", str(tmp_path / "absent.json")]) == 2
-    assert main(["regress", str(smoke_run), "--tolerance", "bogus=1"]) == 2
+    assert main(["regress", str(smoke_dir), "--reference", str(tmp_path / "absent.json")]) == 2
+    assert main(["regress", str(smoke_dir), "--tolerance", "bogus=1"]) == 2
 
 
 def test_committed_smoke_reference_holds():

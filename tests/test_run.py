@@ -15,7 +15,7 @@ import yaml
 
 from harness.cli.main import main
 from harness.critics import SCORE_NAMES
-from harness.runner.job import ARCHIVE_COLUMNS
+from harness.rundir import ARCHIVE_COLUMNS, JobKey, job_folder
 from helpers import REPO, harness_cli, make_suite, tree_digest
 
 
@@ -36,14 +36,15 @@ def test_run_directory_is_complete(mini_run):
     assert manifest["models"]["profile"] == "tiny"
     assert all(w["sha256"] for files in manifest["models"]["weights"].values() for w in files)
     assert manifest["versions"]["torch"] and manifest["ended"]
-    assert len(manifest["jobs"]) == 4 and all(j["status"] == "done" for j in manifest["jobs"].values())
+    assert len(manifest["jobs"]) == 4 and all(j["status"] == "done" for j in manifest["jobs"])
+    assert manifest["layout"] == 2 and manifest["kind"] == "run" and manifest["suite"]["version"] == 1
     archive = pd.read_parquet(out / "archive.parquet")
     assert list(archive.columns) == ARCHIVE_COLUMNS
     assert len(archive) == 4 * 3 * 6  # jobs x generations x population: one row per individual per generation
     for (cid, method, seed), group in archive.groupby(["caption_id", "method", "seed"]):
         assert sorted(group["generation"].unique()) == [0, 1, 2]
         assert group["selected"].sum() == 1 and group.loc[group["selected"], "generation"].item() == 2
-        job = out / "jobs" / f"{cid}__{method}__s{seed}"
+        job = out / job_folder(JobKey(cid, method, seed))
         assert (job / "selected.png").is_file() and len(list((job / "population").glob("*.png"))) == 6
         latents = np.load(job / "latents.npz")
         assert latents["latents"].shape[0] == 6 and int(latents["selected"]) == group.loc[group["selected"],
@@ -52,10 +53,10 @@ def test_run_directory_is_complete(mini_run):
 
 
 def test_latents_re_decode_to_the_stored_images(mini_run, tiny_system):
-    from harness.io import load_png
+    from harness.rundir.files import load_png
 
     _, out = mini_run
-    job = out / "jobs" / "cat__four_objective__s0"
+    job = out / "jobs" / "cat" / "four_objective" / "s0"
     latents = np.load(job / "latents.npz")
     images = tiny_system.generator.decode(latents["latents"])
     stored = load_png(job / "population" / "0003.png")
@@ -73,6 +74,7 @@ def test_rerun_skips_finished_jobs_and_same_seeds_give_the_same_archive(mini_run
     pd.testing.assert_frame_equal(pd.read_parquet(out / "archive.parquet"), pd.read_parquet(other / "archive.parquet"))
 
 
+@pytest.mark.slow
 def test_kill_mid_job_then_resume_gives_the_uninterrupted_archive(tmp_path):
     suite = make_suite(tmp_path / "suite", overrides={"search.population": 10, "search.offspring": 10,
                                                       "search.generations": 40})
@@ -87,29 +89,29 @@ def test_kill_mid_job_then_resume_gives_the_uninterrupted_archive(tmp_path):
             manifest = json.loads((killed / "manifest.json").read_text())
         except (FileNotFoundError, json.JSONDecodeError):
             continue
-        done = [j for j, r in manifest["jobs"].items() if r["status"] == "done"]
-        running = [j for j, r in manifest["jobs"].items() if r["status"] == "running"]
-        if done and running and (killed / "jobs" / running[0] / "checkpoint.pkl").exists():
+        done = [JobKey.of(r) for r in manifest["jobs"] if r["status"] == "done"]
+        running = [JobKey.of(r) for r in manifest["jobs"] if r["status"] == "running"]
+        if done and running and (killed / job_folder(running[0]) / "checkpoint.pkl").exists():
             target = running[0]
     assert target, "the run never reached a checkpointed second job"
     time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    finished_before = [j for j, r in json.loads((killed / "manifest.json").read_text())["jobs"].items()
+    finished_before = [JobKey.of(r) for r in json.loads((killed / "manifest.json").read_text())["jobs"]
                        if r["status"] == "done"]
     resumed = harness_cli("run", suite, "--out", killed)
     assert resumed.returncode == 0, resumed.stderr
     assert harness_cli("run", suite, "--out", clean).returncode == 0
     pd.testing.assert_frame_equal(pd.read_parquet(killed / "archive.parquet"),
                                   pd.read_parquet(clean / "archive.parquet"))
-    jobs = json.loads((killed / "manifest.json").read_text())["jobs"]
+    jobs = {JobKey.of(r): r for r in json.loads((killed / "manifest.json").read_text())["jobs"]}
     assert all(jobs[j]["attempts"] == 1 for j in finished_before)  # no finished job was recomputed
     assert jobs[target]["attempts"] == 2 and jobs[target]["resumed_from_generation"] > 0
     assert len(json.loads((killed / "manifest.json").read_text())["sessions"]) == 2
 
 
 def test_second_process_is_locked_out(mini_run):
-    from harness.runner.rundir import RunDir
+    from harness.rundir import RunDir
 
     suite, out = mini_run
     before = tree_digest(out)
@@ -122,8 +124,8 @@ def test_second_process_is_locked_out(mini_run):
 
 def _bad_inputs(tmp_path, suite, out):
     """(name, argv, expected message part), each with the existing run directory `out`."""
-    def variant(name, **fields):
-        return make_suite(tmp_path / name, **fields)
+    def variant(folder, **fields):
+        return make_suite(tmp_path / folder, **fields)
 
     def with_captions(name, text):
         return make_suite(tmp_path / name, caption_list=text)
@@ -161,7 +163,15 @@ def _bad_inputs(tmp_path, suite, out):
         ("long caption rejected", ["run", make_suite(tmp_path / "lc", caption_list=[{"id": "l", "caption": long_caption}],
                                                      long_captions="reject"), "--out", out], "77-token window"),
         ("other settings in run dir", ["run", suite, "--out", out, "--set", "search.generations=5"],
-         "holds a run with other settings"),
+         "config section 'search' differs"),
+        ("another suite in run dir", ["run", variant("other", name="other"), "--out", out],
+         "holds suite 'mini' version 1, not 'other' version 1"),
+        ("another suite version in run dir", ["run", variant("v2", version=2), "--out", out],
+         "not 'mini' version 2"),
+        ("reworded caption in run dir", ["run", with_captions("rw", "- {id: cat, caption: a dog on a sofa}\n"),
+                                         "--out", out], "caption 'cat' now reads 'a dog on a sofa'"),
+        ("caption id as a path", ["run", with_captions("dots", "- {id: '..', caption: a cat}\n"), "--out", out],
+         "must start with a letter or digit"),
         ("bad override in suite", ["run", variant("o", overrides={"search.colour": 1}), "--out", out],
          "unknown key 'search.colour'"),
         ("bad device", ["run", suite, "--out", out, "--device", "gpu0"], "device"),
@@ -208,8 +218,8 @@ def test_shipped_suites():
 def test_archive_scores_match_the_selected_result(mini_run):
     _, out = mini_run
     archive = pd.read_parquet(out / "archive.parquet")
-    for job in (out / "jobs").iterdir():
-        result = json.loads((job / "result.json").read_text())
+    for result_file in (out / "jobs").rglob("result.json"):
+        result = json.loads(result_file.read_text())
         row = archive[(archive.caption_id == result["caption_id"]) & (archive.method == result["method"])
                       & archive.selected]
         for name in SCORE_NAMES:

@@ -1,6 +1,8 @@
 """The search loop: forward-pass counts, shared initial latents, determinism, and that search helps."""
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 
@@ -11,8 +13,9 @@ import pytest
 from harness.config.methods import load_method
 from harness.critics import CRITICS, SCORE_NAMES
 from harness.metrics.hypervolume import hypervolume
+from harness.rundir import ARCHIVE_COLUMNS
 from harness.search import Callback, run_search
-from helpers import small_config
+from helpers import REPO, small_config, tree_digest
 
 CAPTION = "a cat is lay on the table."
 RANGES = [CRITICS[n].score_range for n in SCORE_NAMES]
@@ -28,7 +31,7 @@ class RowCounter:
 
 
 def test_forward_passes_per_image_and_per_caption(tiny_models):
-    from harness.system import build_system
+    from harness.search.system import build_system
 
     cfg = small_config("search.population=6", "search.offspring=5", "search.generations=3")
     system = build_system(cfg, models=tiny_models)
@@ -91,7 +94,7 @@ def test_equal_budget_and_same_seed_same_result(tiny_system):
 
 
 def test_four_objective_improves_hypervolume_and_clip_single_raises_text_image(tiny_models):
-    from harness.system import build_system
+    from harness.search.system import build_system
 
     cfg = small_config("search.population=16", "search.offspring=16", "search.generations=12")
     system = build_system(cfg, models=tiny_models)
@@ -104,19 +107,44 @@ def test_four_objective_improves_hypervolume_and_clip_single_raises_text_image(t
     assert all(b2 >= b1 for b1, b2 in zip(best, best[1:]))  # the GA is elitist
 
 
-def test_cli_search_writes_outputs(tmp_path):
-    out = tmp_path / "cat"
-    proc = subprocess.run([sys.executable, "-m", "harness", "search", CAPTION, "--method", "four_objective",
-                           "--models", "tiny", "--seed", "0", "--out", str(out), "--set", "search.population=6",
-                           "--set", "search.offspring=6", "--set", "search.generations=3"],
+def _search(out, population=6, *extra):
+    return subprocess.run([sys.executable, "-m", "harness", "search", CAPTION, "--method", "four_objective",
+                           "--models", "tiny", "--seed", "0", "--out", str(out), "--set", f"search.population={population}",
+                           "--set", f"search.offspring={population}", "--set", "search.generations=3", *extra],
                           capture_output=True, text=True, timeout=300)
+
+
+def test_cli_search_writes_outputs_through_the_run_directory_layer(tmp_path):
+    out = tmp_path / "cat"
+    proc = _search(out, 8)
+    assert proc.returncode == 0, proc.stderr
+    proc = _search(out)  # its own earlier output is replaced completely: no stale population images
     assert proc.returncode == 0, proc.stderr
     assert (out / "selected.png").is_file()
     assert len(list((out / "population").glob("*.png"))) == 6
-    table = pd.read_parquet(out / "scores.parquet")
+    table = pd.read_parquet(out / "archive.parquet")
+    assert list(table.columns) == ARCHIVE_COLUMNS and set(table["caption"]) == {CAPTION}
     assert len(table) == 6 * 3 and set(SCORE_NAMES) <= set(table.columns)
     assert table["selected"].sum() == 1 and table.loc[table["selected"], "generation"].item() == 2
     assert pd.read_csv(out / "scores.csv").shape == table.shape
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "search" and manifest["seeds"] == [0] and list(manifest["methods"]) == ["four_objective"]
+    assert manifest["suite"]["captions"][0]["caption"] == CAPTION and manifest["config"]["search"]["population"] == 6
+    report = subprocess.run([sys.executable, "-m", "harness", "report", str(out)], capture_output=True, text=True)
+    assert report.returncode == 2 and "output of harness search" in report.stderr
+
+
+def test_cli_search_refuses_a_run_directory_or_a_foreign_folder(tmp_path):
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    run_copy = tmp_path / "run"
+    shutil.copytree(REPO / "reports" / "reference" / "smoke", run_copy)
+    for out, message in ((run_copy, "is a run directory"), (foreign, "did not write")):
+        before = tree_digest(out)
+        proc = _search(out)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1 and tree_digest(out) == before
 
 
 @pytest.mark.parametrize("args, message", [

@@ -249,12 +249,13 @@ def test_all_four_methods_run_on_the_tiny_stylegan2(tiny_models, tiny_stylegan2)
 
     from harness.config.methods import METHOD_ORDER, load_method
     from harness.search import run_search
-    from harness.system import build_system
+    from harness.search.system import build_system
     from helpers import small_config
 
     for space in ("z", "w"):
         cfg = small_config("models.generator=stylegan2_ada", f"generator.space={space}", "generator.truncation=0.7")
-        system = build_system(cfg, models=replace(tiny_models, generator=tiny_stylegan2))
+        models = replace(tiny_models, generator=tiny_stylegan2, generator_kind="stylegan2_ada")
+        system = build_system(cfg, models=models)
         assert isinstance(system.generator, StyleGAN2Generator)
         for method in METHOD_ORDER:
             result = run_search("a cat is lay on the table.", load_method(method), system.scorer, system.generator,

@@ -33,10 +33,10 @@ def compare(
     bootstrap: int = typer.Option(1000, help="bootstrap resamples for the intervals"),
 ) -> None:
     """Match jobs by (caption, method, seed); report paired differences with intervals and p-values."""
-    from harness.compare import compare_frames, describe_mismatch, job_values, run_label
+    from harness.analysis.compare import compare_frames, describe_mismatch, run_label
     from harness.errors import ConfigError
     from harness.report.compare import write_comparison
-    from harness.runner.rundir import check_writable, existing_run
+    from harness.rundir import check_writable, existing_run
 
     opened = [existing_run(r) for r in runs]
     dirs, manifests = [d for d, _ in opened], [m for _, m in opened]
@@ -45,7 +45,7 @@ def compare(
         pair = [m.strip() for m in methods.split(",") if m.strip()]
         if len(pair) != 2 or len(dirs) != 1:
             raise ConfigError("--methods A,B compares two methods of one run: give exactly one run and two methods")
-        values = job_values(dirs[0])
+        values = dirs[0].job_values()
         for name in pair:
             if name not in set(values["method"]):
                 raise ConfigError(f"--methods: {dirs[0].path} has no finished job of method {name!r}")
@@ -57,10 +57,10 @@ def compare(
     else:
         if len(dirs) < 2:
             raise ConfigError("give two or more run directories, or one run with --methods A,B")
-        base = job_values(dirs[0])
+        base = dirs[0].job_values()
         for d, m in zip(dirs[1:], manifests[1:]):
             notes = describe_mismatch(m, manifests[0])
-            result = compare_frames(job_values(d), base, bootstrap, 0.95)
+            result = compare_frames(d.job_values(), base, bootstrap, 0.95)
             comparisons.append((f"{run_label(d.path)} − {run_label(dirs[0].path)}", result, notes, d, dirs[0], None))
     target = out or Path("reports") / ("compare-" + "-vs-".join(run_label(r) for r in runs[:3]))
     check_writable(target)
@@ -68,6 +68,9 @@ def compare(
         console.print(comparison_table(title, result))
         for note in notes:
             err_console.print(f"note: {note}")
+        for cid, text_a, text_b in result["caption_text_differs"]:
+            err_console.print(f"note: caption '{cid}' reads {text_a!r} in one run and {text_b!r} in the other: "
+                              "its jobs are not paired")
         for side in ("only_a", "only_b"):
             if result["unmatched"][side]:
                 err_console.print(f"note: {len(result['unmatched'][side])} job(s) only in "

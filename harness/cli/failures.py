@@ -17,8 +17,8 @@ def failures(
     method: str = typer.Option("four_objective", help="whose selected images are judged"),
 ) -> None:
     """Add the captions whose selected image scored below the threshold to a suite, with provenance."""
-    from harness.failures import add_failures, parse_below
-    from harness.runner.rundir import existing_run
+    from harness.suites.failures import add_failures, parse_below
+    from harness.rundir import existing_run
 
     metric, threshold = parse_below(below)
     rundir, _ = existing_run(run_dir)

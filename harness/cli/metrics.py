@@ -36,7 +36,7 @@ def metrics(
 ) -> None:
     """Recompute every metric of RUN_DIR (CLIPScore, FID/KID, correlations, hypervolume, paired tests)."""
     from harness.metrics.checks import check_metrics
-    from harness.runner.rundir import existing_run
+    from harness.rundir import existing_run
 
     rundir, manifest = existing_run(run_dir)
     cfg = metrics_config(manifest, set_ or [])

@@ -1,8 +1,10 @@
-"""Rich progress bars attached to the search loop as callbacks."""
+"""Rich progress for runs and searches: an Observer (harness.executors.observer) of the run and a
+search-loop Callback per job."""
 from __future__ import annotations
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from harness.executors.observer import Observer
 from harness.search.loop import Callback
 
 
@@ -37,3 +39,31 @@ class GenerationProgress(Callback):
 
     def __exit__(self, *exc):
         self.close()
+
+
+class RichObserver(Observer):
+    """An overall bar of jobs and, for the job that runs, a bar of generations."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.overall = None
+        self.current: GenerationProgress | None = None
+
+    def jobs_started(self, total: int, label: str = "jobs") -> None:
+        if self.overall is not None:
+            self.progress.remove_task(self.overall)
+        self.overall = self.progress.add_task(label, total=total)
+
+    def job_started(self, key, generations: int):
+        self.current = GenerationProgress(generations, f"  {key.label}", progress=self.progress)
+        return self.current
+
+    def job_ended(self, key, status: str) -> None:
+        if self.current is not None:
+            self.current.close()
+            self.current = None
+        if self.overall is not None:
+            self.progress.advance(self.overall)
+
+    def phase(self, name: str) -> None:
+        self.progress.console.print(f"[dim]{name}[/dim]")

@@ -29,14 +29,14 @@ def regress(
     set_: Optional[list[str]] = typer.Option(None, "--set", help="override a config field: key=value"),
 ) -> None:
     """Rescore RUN_DIR's stored images with the current critics; exit 1 when a critic moved beyond tolerance."""
-    from harness.regress import compare, parse_tolerances, read_reference, rescore, stored_images, write_reference
-    from harness.runner.rundir import existing_run
-    from harness.system import build_system
+    from harness.analysis.regress import compare, parse_tolerances, read_reference, rescore, stored_images, write_reference
+    from harness.rundir import existing_run
+    from harness.search.system import build_system
 
     rundir, manifest = existing_run(run_dir)
     tolerances = parse_tolerances(tolerance or [])
     cfg = load_run_config(manifest, set_ or [], device)
-    old = read_reference(reference) if reference and not update else None
+    old = read_reference(reference, manifest) if reference and not update else None
     table = stored_images(rundir, rundir.read_archive())
     system = build_system(cfg)
     new = rescore(system.scorer, table)

@@ -16,14 +16,14 @@ def report(
 ) -> None:
     """Re-render RUN_DIR/report.md and RUN_DIR/figures/ from the archive, metrics.json and images."""
     from harness.cli.tables import metrics_table, summary_table
-    from harness.report.markdown import _read_metrics, render_report
-    from harness.runner.rundir import existing_run
+    from harness.report.markdown import render_report
+    from harness.rundir import existing_run
 
     rundir, _ = existing_run(run_dir)
     with rundir:
         path = render_report(rundir, svg=svg)
     console.print(summary_table(rundir.read_archive(), title="selected images, mean ± sd over captions x seeds"))
-    metrics = _read_metrics(rundir.path)
+    metrics = rundir.read_metrics()
     if metrics:
         console.print(metrics_table(metrics))
     console.print(f"wrote {path}")

@@ -29,11 +29,6 @@ def run(
     retries: int = typer.Option(2, help="ray: extra attempts of a job whose worker died or raised"),
 ) -> None:
     """Run a suite; rerunning the same command resumes it. Writes manifest, archive, images, metrics."""
-    from harness.cli.progress import make_progress
-    from harness.cli.tables import summary_table
-    from harness.runner import run_suite
-    from harness.suites import load_suite
-
     from harness.errors import ConfigError
 
     if executor not in ("local", "ray"):
@@ -46,36 +41,32 @@ def run(
             raise ConfigError("--executor ray needs Ray: pip install -e '.[ray]'") from None
         if workers < 1 or retries < 0 or gpus_per_job < 0 or cpus_per_worker <= 0:
             raise ConfigError("--workers must be >= 1, --retries >= 0, --gpus-per-job >= 0, --cpus-per-worker > 0")
-        from harness.runner.ray_executor import RayOptions
+        from harness.executors.ray_pool import RayOptions
 
         ray_options = RayOptions(address=address, workers=workers, gpus_per_job=gpus_per_job,
                                  cpus_per_worker=cpus_per_worker, retries=retries)
+    from harness.analysis.pipeline import run_pipeline
+    from harness.cli.progress import RichObserver, make_progress
+    from harness.cli.tables import metrics_table, summary_table
+    from harness.suites import load_suite
+
     loaded = load_suite(suite, methods=methods, seeds=seeds, models=models, device=device, sets=set_ or [],
                         limit=limit)
     for warning in loaded.warnings:
         err_console.print(f"warning: {warning}")
     with make_progress() as progress:
-        outcome = run_suite(loaded, out, progress=progress, executor=executor, ray_options=ray_options)
-    from harness.runner.rundir import RunDir
-
-    rundir = RunDir(outcome.path)
-    archive = rundir.read_archive()
-    console.print(summary_table(archive, title=f"{loaded.name}: selected images, mean ± sd over captions x seeds"))
-    if not archive.empty and not outcome.failed:
-        from harness.cli.metrics import compute_and_show
-
-        search_clip = (outcome.system.models.clip if outcome.system is not None
-                       and loaded.run.metrics.evaluator_clip == "search" else None)
-        with rundir:
-            compute_and_show(rundir, loaded.run.metrics, device=loaded.run.device, search_clip=search_clip)
-    if not archive.empty:
-        from harness.report.markdown import render_report
-
-        with rundir:
-            console.print(f"report: {render_report(rundir)}")
+        result = run_pipeline(loaded, out, observer=RichObserver(progress), executor=executor,
+                              ray_options=ray_options)
+    outcome = result.outcome
+    console.print(summary_table(result.archive,
+                                title=f"{loaded.name}: selected images, mean ± sd over captions x seeds"))
+    if result.metrics is not None:
+        console.print(metrics_table(result.metrics))
+    if result.report is not None:
+        console.print(f"report: {result.report}")
     console.print(f"{len(outcome.ran)} job(s) run, {len(outcome.skipped)} already finished, "
                   f"{len(outcome.failed)} failed, in {outcome.seconds:.1f} s; run directory: {outcome.path}")
     if outcome.failed:
-        for job, error in outcome.failed.items():
-            err_console.print(f"failed: {job}: {error}")
+        for key, error in outcome.failed.items():
+            err_console.print(f"failed: {key.label}: {error}")
         raise typer.Exit(1)

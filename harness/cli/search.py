@@ -22,14 +22,14 @@ def search(
     device: str = typer.Option("cpu", help="torch device"),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="override a config field: key=value"),
 ) -> None:
-    """Search one caption; write selected.png, population/*.png and scores.csv/.parquet to OUT."""
-    from harness.api import search_caption
+    """Search one caption; write manifest.json, archive.parquet (+ scores.csv), selected.png and population/ to OUT."""
     from harness.cli.progress import GenerationProgress
-    from harness.config.methods import load_method
     from harness.config.run import build_run_config
-    from harness.runner.rundir import check_writable
-    from harness.system import build_system
-    from harness.text import caption_words
+    from harness.critics.caption_words import caption_words
+    from harness.executors.single import prepare_search_out, search_caption
+    from harness.rundir import check_writable
+    from harness.search.methods import load_method
+    from harness.search.system import build_system
 
     if not caption.strip():
         raise HarnessError("the caption is empty; give a caption, e.g. harness search \"a cat is lay on the table.\"")
@@ -37,6 +37,7 @@ def search(
     load_method(method)
     cfg = build_run_config(sets=set_ or [], models__profile=models, device=device)
     check_writable(out)
+    prepare_search_out(out)
     system = build_system(cfg)
     with GenerationProgress(cfg.search.generations, f"{method} seed {seed}") as progress:
         result = search_caption(caption, method=method, seed=seed, out=out, system=system, callbacks=[progress])

@@ -167,16 +167,10 @@ class MethodConfig:
     mutation_eta: float = 20.0  # polynomial mutation distribution index
 
     def validate(self, where: str, prefix: str = "") -> None:
-        from harness.critics import CRITICS
-        from harness.search.pick import PICKS
-
-        for name in self.objectives:
-            _check(name in CRITICS, where, prefix + "objectives",
-                   f"names unknown critic {name!r} (known: {', '.join(CRITICS)})")
+        """Structure only: critic and pick names are checked where their registries live
+        (harness.search.methods.check_method)."""
         _check(len(self.objectives) >= 1, where, prefix + "objectives", "must name at least one critic")
         if self.algorithm == "nsga2":
             _check(len(self.objectives) >= 2, where, prefix + "objectives", "needs >= 2 critics for nsga2")
         if self.algorithm == "ga":
             _check(len(self.objectives) == 1, where, prefix + "objectives", "needs exactly 1 critic for ga")
-        _check(self.pick in PICKS, where, prefix + "pick",
-               f"names unknown policy {self.pick!r} (known: {', '.join(PICKS)})")

@@ -60,7 +60,7 @@ class Scorer:
 
         timer: an optional harness.perf.Stopwatch; each backbone pass is charged to the critic(s) it serves.
         """
-        from harness.perf import phase
+        from harness.critics.timing import phase
 
         ctx = self.context(caption)
         features = Features(images, clip=self.clip, classifier=self.classifier, grid=self.grid, center=self.center)

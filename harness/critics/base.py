@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from harness.text import CaptionWords, caption_words
+from harness.critics.caption_words import CaptionWords, caption_words
 
 
 def crop_boxes(height: int, width: int, grid: int, center: bool) -> list[tuple[int, int, int, int]]:

@@ -1,7 +1,10 @@
-"""Generators behind one interface (harness.generators.base.Generator), by name."""
+"""Generators behind one interface (harness.generators.base.Generator), by name.
+
+A new generator: one file with a Generator subclass and its `from_config(net, cfg, device)`, one
+line in GENERATORS, and (for its weights) a loader in harness.models that sets Models.generator_kind.
+"""
 from __future__ import annotations
 
-from harness.errors import HarnessError
 from harness.generators.base import Generator
 from harness.generators.biggan import BigGANGenerator
 from harness.generators.stylegan2 import StyleGAN2Generator
@@ -10,20 +13,8 @@ GENERATORS: dict[str, type[Generator]] = {"biggan": BigGANGenerator, "stylegan2_
 
 
 def make_generator(models, cfg, device: str = "cpu") -> Generator:
-    """The generator for loaded `models` (BigGAN or StyleGAN2-ADA network) and a GeneratorConfig `cfg`."""
-    from harness.models.stylegan2 import Generator as StyleGAN2Net
-
-    net = models.generator
-    if isinstance(net, StyleGAN2Net):
-        return StyleGAN2Generator(net, space=cfg.space, truncation=cfg.truncation, noise_mode=cfg.noise_mode,
-                                  class_label=cfg.class_label, class_bound=cfg.class_bound,
-                                  batch_size=cfg.batch_size, device=device)
-    for key, default in (("space", "z"), ("noise_mode", "const"), ("class_label", None)):
-        if getattr(cfg, key) != default:
-            raise HarnessError(f"generator.{key}={getattr(cfg, key)} applies to StyleGAN2-ADA networks only; "
-                               f"BigGAN takes {key}={default} (or use --set models.generator=stylegan2_ada:PKL)")
-    return BigGANGenerator(net, truncation=cfg.truncation, class_bound=cfg.class_bound,
-                           batch_size=cfg.batch_size, device=device)
+    """The generator for loaded `models` (its network and generator_kind) and a GeneratorConfig `cfg`."""
+    return GENERATORS[models.generator_kind].from_config(models.generator, cfg, device)
 
 
 __all__ = ["GENERATORS", "Generator", "BigGANGenerator", "StyleGAN2Generator", "make_generator"]

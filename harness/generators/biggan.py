@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from scipy.stats import truncnorm
 
+from harness.errors import HarnessError
 from harness.generators.base import Generator
 
 
@@ -26,6 +27,15 @@ class BigGANGenerator(Generator):
         self.image_size = int(config.output_dim)
         self.truncation = float(truncation)
         self.class_bound = float(class_bound)
+
+    @classmethod
+    def from_config(cls, net, cfg, device: str = "cpu") -> "BigGANGenerator":
+        for key, default in (("space", "z"), ("noise_mode", "const"), ("class_label", None)):
+            if getattr(cfg, key) != default:
+                raise HarnessError(f"generator.{key}={getattr(cfg, key)} applies to StyleGAN2-ADA networks only; "
+                                   f"BigGAN takes {key}={default} (or use --set models.generator=stylegan2_ada:PKL)")
+        return cls(net, truncation=cfg.truncation, class_bound=cfg.class_bound, batch_size=cfg.batch_size,
+                   device=device)
 
     def _bounds(self):
         zb = 2.0 * self.truncation

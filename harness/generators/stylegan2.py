@@ -52,6 +52,11 @@ class StyleGAN2Generator(Generator):
         self._w_bounds = self._estimate_w_bounds() if space == "w" else None
 
     # --- genome <-> network inputs -------------------------------------------------------------
+    @classmethod
+    def from_config(cls, net, cfg, device: str = "cpu") -> "StyleGAN2Generator":
+        return cls(net, space=cfg.space, truncation=cfg.truncation, noise_mode=cfg.noise_mode,
+                   class_label=cfg.class_label, class_bound=cfg.class_bound, batch_size=cfg.batch_size, device=device)
+
     def _labels(self, n: int, logits: torch.Tensor | None = None, rng: np.random.Generator | None = None):
         if not self.c_dim:
             return None

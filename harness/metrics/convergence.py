@@ -42,3 +42,7 @@ def _mean_curve(curves: list[list[float]]) -> dict:
     arr = np.array([c[:length] for c in curves])
     return {"mean": arr.mean(0).tolist(), "min": arr.min(0).tolist(), "max": arr.max(0).tolist(), "n": len(curves),
             "higher_is_better": True}
+
+
+def section(ctx) -> dict:
+    return convergence(ctx.archive)

@@ -36,16 +36,32 @@ def job_correlations(population, n_resamples: int, confidence: float, seed: int 
     return out
 
 
-def aggregate(per_job: dict[str, dict], n_resamples: int, confidence: float) -> dict:
+def aggregate(per_job: list[dict], n_resamples: int, confidence: float) -> dict:
     """Mean over jobs of each pair's correlation, with a bootstrap interval over jobs."""
     out = {}
     for kind in METHODS:
         out[kind] = {}
         for pair in PAIRS:
-            vals = np.array([j[kind][pair]["value"] for j in per_job.values() if j[kind][pair]["value"] is not None])
+            vals = np.array([j[kind][pair]["value"] for j in per_job if j[kind][pair]["value"] is not None])
             if len(vals) == 0:
                 out[kind][pair] = value_entry(None, 0, None, None, note="no job had a defined correlation")
                 continue
             out[kind][pair] = value_entry(vals.mean(), len(vals), bootstrap_interval(vals, np.mean, n_resamples,
                                                                                    confidence), None)
+    return out
+
+
+def section(ctx) -> dict:
+    """Per method: each job's final-population correlations and their mean over jobs."""
+    from harness.rundir.archive import final_populations
+
+    n_boot, conf = ctx.cfg.bootstrap, ctx.cfg.confidence
+    out, per_method = {}, {}
+    for (method, cid, seed), pop in final_populations(ctx.archive).items():
+        if len(pop) < 3:
+            continue
+        per_method.setdefault(str(method), []).append(
+            {"caption_id": cid, "seed": int(seed), **job_correlations(pop, max(100, n_boot // 5), conf)})
+    for method, per_job in per_method.items():
+        out[method] = {"mean": aggregate(per_job, n_boot, conf), "per_job": per_job}
     return out

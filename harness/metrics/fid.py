@@ -153,7 +153,7 @@ def folder_hash(files: list[Path], root: Path) -> str:
 
 def load_reference(spec: str, extractor: nn.Module, cache_dir: Path) -> dict:
     """{'features': [N, d]} or {'mu', 'sigma'} for a reference folder or .npz, cached by content hash."""
-    from harness.io import atomic_write_bytes, load_png
+    from harness.rundir.files import atomic_write_bytes, load_png
 
     path = Path(spec).expanduser()
     if path.is_file() and path.suffix == ".npz":
@@ -181,3 +181,52 @@ def load_reference(spec: str, extractor: nn.Module, cache_dir: Path) -> dict:
     np.savez(buf, features=feats.numpy())
     atomic_write_bytes(cached, buf.getvalue())
     return {"features": feats, "source": str(path), "cache": str(cached)}
+
+
+def section(ctx) -> dict:
+    """FID/KID of each method's selected images and of its final populations against the reference."""
+    from harness.rundir.archive import final_populations
+
+    cfg = ctx.cfg
+    ref = ctx.reference or cfg.reference
+    if not ref:
+        return {"skipped": "no reference set configured: set metrics.reference to a folder of real images or a "
+                           ".npz statistics file (suite.yaml or --reference)"}
+    extractor = make_extractor(cfg.fid_features, ctx.evaluator.model)
+    reference_data = load_reference(ref, extractor, ctx.cache_dir)
+    out = {"reference": reference_data["source"], "features": getattr(extractor, "name", cfg.fid_features),
+           "methods": {}}
+    finals = final_populations(ctx.archive)
+    rundir = ctx.rundir
+    from harness.rundir import JobKey
+    from harness.rundir.files import load_png
+
+    for method, group in ctx.jobs.groupby("method", sort=False):
+        sets = {"selected": [rundir.selected_png(JobKey.of(r)) for r in group.itertuples()],
+                "population": [rundir.population_png(JobKey(cid, m, seed), i)
+                               for (m, cid, seed), pop in finals.items() if m == method for i in range(len(pop))]}
+        entry = {}
+        for which, files in sets.items():
+            feats = extract_list(extractor, [load_png(p) for p in files])
+            entry[which] = _fid_entry(feats, reference_data, cfg)
+        out["methods"][str(method)] = entry
+    return out
+
+
+def _fid_entry(feats: torch.Tensor, ref: dict, cfg) -> dict:
+    from harness.metrics.stats import value_entry
+
+    n = len(feats)
+    if n < 2:
+        return {"fid": value_entry(None, n, None, False, note="FID needs at least 2 images"),
+                "kid": value_entry(None, n, None, False, note="KID needs at least 2 images")}
+    if "features" in ref:
+        n_ref = len(ref["features"])
+        fid_value = fid_from_features(feats, ref["features"])
+        kid_mean, kid_std, size = kid_from_features(feats, ref["features"], cfg.kid_subset_size, cfg.kid_subsets)
+        return {"fid": value_entry(fid_value, n, None, False, n_reference=n_ref),
+                "kid": value_entry(kid_mean, n, None, False, std=kid_std, subset_size=size, subsets=cfg.kid_subsets,
+                                   n_reference=n_ref)}
+    return {"fid": value_entry(fid_from_stats(feats, ref["mu"], ref["sigma"]), n, None, False,
+                               n_reference=ref.get("n")),
+            "kid": value_entry(None, n, None, False, note="the reference file holds only mu/sigma: KID skipped")}

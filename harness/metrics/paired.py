@@ -37,3 +37,17 @@ def compare_methods(per_job: pd.DataFrame, metrics: list[str], method_a: str, me
             continue
         out[m] = paired_difference(ia[m].dropna(), ib[m].dropna(), n_resamples, confidence, directions.get(m, True))
     return out
+
+
+def section(ctx) -> list[dict]:
+    """Every pair of methods, the later one in the suite's order first (a - b: positive = a is higher)."""
+    from itertools import combinations
+
+    from harness.critics import SCORE_NAMES
+
+    jobs = ctx.jobs
+    methods = list(dict.fromkeys(jobs["method"]))
+    names = [*SCORE_NAMES, "clipscore"]
+    return [{"a": a, "b": b, "metrics": compare_methods(jobs, names, a, b, ctx.cfg.bootstrap, ctx.cfg.confidence,
+                                                        ctx.directions)}
+            for b, a in combinations(methods, 2)]

@@ -22,6 +22,7 @@ class Models:
     words: object  # WordBackbone
     generator: object  # BigGAN or StyleGAN2 network (torch.nn.Module)
     files: dict[str, list[Path]] = field(default_factory=dict)
+    generator_kind: str = "biggan"  # the harness.generators.GENERATORS entry that wraps `generator`
 
     def describe(self) -> dict:
         """Model ids and weight-file hashes for the run manifest."""
@@ -101,7 +102,14 @@ def load_models(cfg: ModelsConfig, device: str = "cpu", batch_size: int = 64) ->
     classifier = load_classifier(spec.classifier, spec.classifier_weights, device, batch_size=batch_size)
     words = load_words(str(words_folder(spec.words)), device)
     generator = load_generator_net(spec, device)
-    return Models(spec=spec, clip=clip, classifier=classifier, words=words, generator=generator, files=files)
+    return Models(spec=spec, clip=clip, classifier=classifier, words=words, generator=generator, files=files,
+                  generator_kind=generator_kind(spec))
+
+
+def generator_kind(spec: ModelSpec) -> str:
+    from harness.models.profiles import stylegan2_pickle
+
+    return "stylegan2_ada" if stylegan2_pickle(spec.generator) is not None else "biggan"
 
 
 __all__ = ["Models", "ModelSpec", "check_models", "load_models", "resolve_spec", "file_sha256"]

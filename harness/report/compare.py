@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.io import atomic_write_bytes, write_json
 from harness.report import figures
 from harness.report.format import arrow, fmt
 from harness.report.markdown import link, md_table
+from harness.rundir import JobKey
+from harness.rundir.files import atomic_write_bytes, write_json
 
 
 def write_comparison(folder: Path, comparisons: list) -> Path:
@@ -45,12 +46,12 @@ def _galleries(folder: Path, k: int, ra, rb, pair) -> list[str]:
     for cid, group in sel[sel["seed"] == seed].groupby("caption_id", sort=False):
         caption = group["caption"].iloc[0]
         if pair:
-            images = [(m, ra.job_dir(f"{cid}__{m}__s{seed}") / "selected.png") for m in pair]
+            images = [(m, ra.selected_png(JobKey(cid, m, int(seed)))) for m in pair]
         else:
             images = []
             for m in dict.fromkeys(group["method"]):
-                images.append((f"{m} ({ra.path.name})", ra.job_dir(f"{cid}__{m}__s{seed}") / "selected.png"))
-                images.append((f"{m} ({rb.path.name})", rb.job_dir(f"{cid}__{m}__s{seed}") / "selected.png"))
+                images.append((f"{m} ({ra.path.name})", ra.selected_png(JobKey(cid, m, int(seed)))))
+                images.append((f"{m} ({rb.path.name})", rb.selected_png(JobKey(cid, m, int(seed)))))
         p = figures.save(figures.gallery(images, f"{caption} (seed {seed})"), folder / "figures" / f"{k}_{cid}.png")
         lines.append(link(p, folder, f"{cid}"))
     return lines + [""]

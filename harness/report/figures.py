@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from harness.critics import SCORE_NAMES  # noqa: E402
-from harness.io import atomic_write_bytes, load_png  # noqa: E402
+from harness.rundir.files import atomic_write_bytes, load_png  # noqa: E402
 
 plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "figure.dpi": 100})
 METHOD_COLORS = {"no_selection": "#7f7f7f", "best_of_n": "#1f77b4", "clip_single": "#ff7f0e",

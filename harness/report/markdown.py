@@ -9,11 +9,11 @@ import pandas as pd
 
 from harness.config.methods import METHOD_ORDER
 from harness.critics import CRITICS, SCORE_NAMES
-from harness.io import atomic_write_bytes
+from harness.rundir.files import atomic_write_bytes
 from harness.metrics.correlations import PAIRS
 from harness.report import figures
 from harness.report.format import arrow, fmt
-from harness.runner.rundir import RunDir
+from harness.rundir import JobKey, RunDir
 
 
 def md_table(header: list[str], rows: list[list[str]]) -> str:
@@ -36,7 +36,7 @@ def render_report(rundir: RunDir, svg: bool = False) -> Path:
     root = rundir.path
     manifest = rundir.read_manifest() or {}
     archive = rundir.read_archive()
-    metrics = _read_metrics(root)
+    metrics = rundir.read_metrics()
     figdir = root / "figures"
     methods = ordered_methods(archive["method"].unique()) if not archive.empty else []
     out = [f"# Run report: {manifest.get('suite', {}).get('name', root.name)}", ""]
@@ -55,17 +55,12 @@ def render_report(rundir: RunDir, svg: bool = False) -> Path:
     return path
 
 
-def _read_metrics(root: Path) -> dict | None:
-    import json
-
-    path = root / "metrics.json"
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
 def _meta(manifest: dict, metrics: dict | None) -> list[str]:
     models = manifest.get("models", {})
     suite = manifest.get("suite", {})
-    lines = [f"- suite: {suite.get('description') or suite.get('folder', '')}",
+    lines = [f"- suite: {suite.get('name')} version {suite.get('version')}: "
+             f"{suite.get('description') or suite.get('folder', '')}; {len(suite.get('captions', []))} caption(s), "
+             f"methods {', '.join(manifest.get('methods', {}))}",
              f"- started {manifest.get('started')}, ended {manifest.get('ended')}; device {manifest.get('device')}; "
              f"git {manifest.get('git_commit')}",
              f"- models ({models.get('profile')}): " + ", ".join(f"{k} = `{v}`" for k, v in models.get("ids", {}).items()),
@@ -161,7 +156,7 @@ def _per_caption(rundir: RunDir, archive: pd.DataFrame, methods: list[str], figd
     for cid, cap in archive.groupby("caption_id", sort=False):
         caption = cap["caption"].iloc[0]
         lines += [f"### {cid}: “{caption}”", ""]
-        images = [(m, rundir.job_dir(f"{cid}__{m}__s{first_seed}") / "selected.png") for m in methods]
+        images = [(m, rundir.selected_png(JobKey(cid, m, int(first_seed)))) for m in methods]
         p = figures.save(figures.gallery(images, f"{caption} (seed {first_seed})"), figdir / f"gallery_{cid}.png", svg)
         lines.append(link(p, root, f"selected images, {cid}"))
         multi = [m for m in methods if m == "four_objective"] or [

@@ -12,7 +12,7 @@ import torch
 
 from harness.config.schema import MethodConfig, SearchConfig
 from harness.critics import SCORE_NAMES
-from harness.perf import phase
+from harness.critics.timing import phase
 from harness.search.pick import PICKS, pareto_ranks
 from harness.search.strategies import Strategy, make_strategy
 

@@ -1,17 +1,22 @@
 """A suite is a folder: `suite.yaml` + its captions. Loading it checks everything before compute."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
-from harness.config.methods import METHOD_ORDER, load_method
+from harness.config.methods import METHOD_ORDER
 from harness.config.run import build_run_config
 from harness.config.schema import MethodConfig, RunConfig
 from harness.config.typed import apply_override, from_dict, read_yaml
+from harness.critics.caption_words import caption_words
 from harness.errors import ConfigError, HarnessError
+from harness.search.methods import load_method
 from harness.suites.captions import FORMATS, Caption, load_captions
-from harness.text import caption_words
+
+
+CAPTION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a folder name in the run directory
 
 
 @dataclass
@@ -34,6 +39,7 @@ class SuiteConfig:
     name: str  # shown in reports; the default run directory is reports/<name>
     captions: Union[str, CaptionSource]  # the captions file, or a source with filters and a sample
     description: str = ""  # one line for reports
+    version: int = 1  # raise it when captions change meaning: a run directory holds one suite name and version
     methods: list[str] = field(default_factory=lambda: list(METHOD_ORDER))  # methods of baselines/
     seeds: list[int] = field(default_factory=lambda: [0])  # one job per caption x method x seed
     models: str = "default"  # model profile: default, random or tiny
@@ -112,8 +118,9 @@ def load_suite(path: Path, methods: str | None = None, seeds: str | None = None,
             raise ConfigError(f"{cap_path}: caption '{c.id}': {exc}") from None
         if c.id in seen:
             raise ConfigError(f"{cap_path}: duplicate caption id '{c.id}'")
-        if not c.id.replace("-", "").replace("_", "").replace(".", "").isalnum():
-            raise ConfigError(f"{cap_path}: caption id '{c.id}' may use only letters, digits, '-', '_' and '.'")
+        if not CAPTION_ID.fullmatch(c.id):
+            raise ConfigError(f"{cap_path}: caption id '{c.id}' may use only letters, digits, '-', '_' and '.', "
+                              "and must start with a letter or digit")
         seen.add(c.id)
     if limit is not None:
         if limit < 1:

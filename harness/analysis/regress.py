@@ -17,27 +17,27 @@ from scipy import stats
 
 from harness.critics import SCORE_NAMES, Scorer
 from harness.errors import ConfigError
-from harness.io import load_png, write_json
-from harness.runner.rundir import RunDir
+from harness.rundir import JobKey, RunDir
+from harness.rundir.archive import final_populations
+from harness.rundir.files import load_png, write_json
 
 DEFAULT_TOLERANCE = 1e-4
-REFERENCE_SCHEMA = 1
+REFERENCE_SCHEMA = 2  # rows keyed by caption_id, method, seed, individual (1: by job folder name)
+ROW_KEY = ["caption_id", "method", "seed", "individual"]
 
 
 def stored_images(rundir: RunDir, archive: pd.DataFrame) -> pd.DataFrame:
     """Rows of the final generation whose image is stored: population/NNNN.png, else selected.png only."""
     rows = []
-    for (cid, method, seed), job in archive.groupby(["caption_id", "method", "seed"], sort=False):
-        final = job[job["generation"] == job["generation"].max()]
-        folder = rundir.job_dir(f"{cid}__{method}__s{seed}")
+    for (method, cid, seed), final in final_populations(archive).items():
+        key = JobKey(cid, method, int(seed))
         for r in final.itertuples():
-            png = folder / "population" / f"{r.individual:04d}.png"
+            png = rundir.population_png(key, r.individual)
             if not png.is_file() and r.selected:
-                png = folder / "selected.png"
+                png = rundir.selected_png(key)
             if png.is_file():
-                rows.append({"job": f"{cid}__{method}__s{seed}", "caption_id": cid, "caption": r.caption,
-                             "individual": int(r.individual), "selected": bool(r.selected), "path": png,
-                             **{n: float(getattr(r, n)) for n in SCORE_NAMES}})
+                rows.append({**key.record(), "caption": r.caption, "individual": int(r.individual),
+                             "selected": bool(r.selected), "path": png, **{n: float(getattr(r, n)) for n in SCORE_NAMES}})
     if not rows:
         raise ConfigError(f"{rundir.path}: no stored images to rescore")
     return pd.DataFrame(rows)
@@ -54,36 +54,48 @@ def rescore(scorer: Scorer, table: pd.DataFrame, batch: int = 64) -> pd.DataFram
             scores = scorer.score(images, caption)
             for n in SCORE_NAMES:
                 new[n][part] = scores[n]
-    out = table[["job", "caption_id", "caption", "individual", "selected"]].copy()
+    out = table[["caption_id", "method", "seed", "caption", "individual", "selected"]].copy()
     for n in SCORE_NAMES:
         out[n] = new[n]
     return out
 
 
-def read_reference(path: Path) -> pd.DataFrame:
+def read_reference(path: Path, manifest: dict) -> pd.DataFrame:
+    """A reference file's rows keyed by ROW_KEY; schema 1 rows (keyed by job folder name) are keyed
+    through the run's manifest, which records each job's folder beside its key."""
     try:
         data = json.loads(Path(path).read_text())
     except FileNotFoundError:
         raise ConfigError(f"--reference {path}: file not found (write one with --update)") from None
     except json.JSONDecodeError:
         raise ConfigError(f"--reference {path}: not valid JSON") from None
-    if data.get("schema") != REFERENCE_SCHEMA or "rows" not in data:
-        raise ConfigError(f"--reference {path}: not a harness regress reference (schema {REFERENCE_SCHEMA})")
-    return pd.DataFrame(data["rows"])
+    if data.get("schema") not in (1, REFERENCE_SCHEMA) or "rows" not in data:
+        raise ConfigError(f"--reference {path}: not a harness regress reference (schema 1 or {REFERENCE_SCHEMA})")
+    rows = pd.DataFrame(data["rows"])
+    if data["schema"] == 1:
+        by_folder = {r["folder"]: JobKey.of(r) for r in manifest["jobs"]}
+        folders = "jobs/" + rows["job"]  # schema 1 named a job by its layout-1 folder
+        unknown = sorted(set(folders) - set(by_folder))
+        if unknown:
+            raise ConfigError(f"--reference {path}: job {unknown[0]!r} is not in this run's manifest; was the "
+                              "reference written for another run?")
+        keys = folders.map(by_folder)
+        rows = rows.drop(columns=["job", "caption_id"]).assign(
+            caption_id=[k.caption_id for k in keys], method=[k.method for k in keys], seed=[k.seed for k in keys])
+    return rows
 
 
 def write_reference(path: Path, new: pd.DataFrame, config: dict) -> None:
-    rows = new[["job", "caption_id", "individual", *SCORE_NAMES]].to_dict(orient="records")
+    rows = new[[*ROW_KEY, *SCORE_NAMES]].to_dict(orient="records")
     write_json(path, {"schema": REFERENCE_SCHEMA, "critics": config, "rows": rows})
 
 
 def compare(old: pd.DataFrame, new: pd.DataFrame, tolerance: dict[str, float]) -> dict:
     """Per critic: mean/max absolute change, Spearman(old, new), the captions that moved most, pass/fail."""
-    merged = old.merge(new, on=["job", "individual"], suffixes=("_old", ""), how="inner")
-    if "caption_id" not in merged:
-        merged["caption_id"] = merged["caption_id_old"]
+    merged = old[[*ROW_KEY, *SCORE_NAMES]].merge(new, on=ROW_KEY, suffixes=("_old", ""), how="inner")
     if len(merged) == 0:
-        raise ConfigError("the reference and the run share no (job, individual): was it written for another run?")
+        raise ConfigError("the reference and the run share no (caption, method, seed, individual): was it written "
+                          "for another run?")
     out = {"n": len(merged), "critics": {}}
     for n in SCORE_NAMES:
         diff = (merged[n] - merged[f"{n}_old"]).abs()

@@ -93,16 +93,82 @@ def same_image_rows(point: dict, rescored: pd.DataFrame, confidence: float, n_bo
 
 def selection_changes(dirs: list[Path]) -> list[dict]:
     """Between consecutive grid points: the share of jobs whose selected image differs."""
+    from harness.rundir import JobKey, RunDir
+
     out = []
     for a, b in zip(dirs, dirs[1:]):
-        jobs_a = {p.parent.name: p.read_bytes() for p in (a / "jobs").glob("*/selected.png")}
-        jobs_b = {p.parent.name: p.read_bytes() for p in (b / "jobs").glob("*/selected.png")}
-        shared = sorted(set(jobs_a) & set(jobs_b))
-        changed = [j for j in shared if jobs_a[j] != jobs_b[j]]
+        runs = [RunDir(a), RunDir(b)]
+        done = [{JobKey.of(r) for r in run.read_manifest()["jobs"] if r["status"] == "done"} for run in runs]
+        shared = sorted(done[0] & done[1])
+        changed = {k for k in shared if runs[0].selected_png(k).read_bytes() != runs[1].selected_png(k).read_bytes()}
         by_method: dict[str, list[int]] = {}
-        for j in shared:
-            by_method.setdefault(j.split("__")[1], []).append(int(j in changed))
+        for k in shared:
+            by_method.setdefault(k.method, []).append(int(k in changed))
         out.append({"from": a.name, "to": b.name, "jobs": len(shared), "changed": len(changed),
                     "share": len(changed) / len(shared) if shared else None,
                     "by_method": {m: float(np.mean(v)) for m, v in by_method.items()}})
     return out
+
+
+@dataclass
+class AblationResult:
+    sweep: Sweep
+    dirs: list[Path]
+    metric_rows: list[dict]  # per grid point and method: every metric with its interval
+    same_image_rows: list[dict]  # the first run's selected images rescored under each point
+    changes: list[dict]  # selection changes between consecutive points
+    report: Path
+    failed: dict[str, int]  # grid point folder -> failed jobs
+
+
+def run_ablation(suite_path: Path, sets: list[str], out: Path | None = None, observer=None, **suite_args
+                 ) -> AblationResult:
+    """One ordinary run (harness.analysis.pipeline) per grid point under one parent, then the analysis.
+
+    suite_args: methods, seeds, models, device, limit as for harness.suites.load_suite.
+    """
+    from harness.analysis.pipeline import check_inputs, run_pipeline
+    from harness.analysis.regress import rescore, stored_images
+    from harness.config.typed import to_dict
+    from harness.critics import Scorer
+    from harness.executors.observer import NULL
+    from harness.models import load_models
+    from harness.analysis.ablation_report import write_ablation
+    from harness.rundir import RunDir, check_writable
+    from harness.search.system import build_system
+    from harness.suites import load_suite
+
+    observer = observer or NULL
+    sweep = parse_sweep(sets)
+    suites = [load_suite(suite_path, sets=point_sets(sweep, p), **suite_args) for p in sweep.points]  # all first
+    parent = out or Path("reports") / f"ablate-{suites[0].name}"
+    check_writable(parent)
+    for point, s in zip(sweep.points, suites):
+        check_inputs(s, parent / point_name(point))
+    loaded: dict[str, object] = {}
+    dirs, metric_table, systems, failed = [], [], [], {}
+    for point, s in zip(sweep.points, suites):
+        key = repr(to_dict(s.run.models)) + s.run.device
+        if key not in loaded:
+            loaded[key] = load_models(s.run.models, s.run.device, batch_size=s.run.critics.batch_size)
+        system = build_system(s.run, models=loaded[key])
+        target = parent / point_name(point)
+        observer.phase(point_name(point))
+        result = run_pipeline(s, target, observer=observer, system=system)
+        if result.outcome.failed:
+            failed[target.name] = len(result.outcome.failed)
+        if result.metrics is not None:
+            metric_table += metric_rows(point, result.metrics)
+        dirs.append(target)
+        systems.append(system)
+    base = RunDir(dirs[0])
+    base.read_manifest()
+    table = stored_images(base, base.read_archive())
+    table = table[table["selected"]].reset_index(drop=True)
+    same_rows = []
+    for point, s, system in zip(sweep.points, suites, systems):
+        scored = rescore(Scorer.from_models(system.models, s.run.critics), table)
+        same_rows += same_image_rows(point, scored, s.run.metrics.confidence, s.run.metrics.bootstrap)
+    changes = selection_changes(dirs)
+    path = write_ablation(parent, sweep, dirs, pd.DataFrame(metric_table), pd.DataFrame(same_rows), changes)
+    return AblationResult(sweep, dirs, metric_table, same_rows, changes, path, failed)

@@ -13,9 +13,11 @@ import os
 import time
 from dataclasses import dataclass
 
-from harness.runner import manifest as mf
-from harness.runner.job import Job, load_checkpoint, write_job_files
-from harness.runner.rundir import RunDir
+from harness.executors.job import Job, load_checkpoint
+from harness.executors.local import RunOutcome, finish_job, job_records
+from harness.executors.observer import NULL, Observer
+from harness.rundir import RunDir
+from harness.rundir import manifest as mf
 
 ENV_KEYS = ("HARNESS_CACHE", "HF_HUB_OFFLINE", "HF_HOME", "HF_HUB_CACHE", "TORCH_HOME", "HARNESS_BASELINES",
             "PYTORCH_PRETRAINED_BIGGAN_CACHE")
@@ -40,7 +42,7 @@ def _worker_class():
             import torch
 
             torch.set_num_threads(threads)
-            from harness.system import build_system
+            from harness.search.system import build_system
 
             self.system = build_system(run_cfg)
 
@@ -50,17 +52,20 @@ def _worker_class():
             return f"{socket.gethostname()}:{os.getpid()}"
 
         def run(self, suite_name: str, job: Job, every: int, state):
-            from harness.runner.job import compute_job
+            from harness.executors.job import compute_job
 
             return compute_job(suite_name, job, self.system, every, state)
 
     return JobWorker
 
 
-def run_jobs_ray(rundir: RunDir, suite, jobs: list[Job], manifest: dict, progress, opts: RayOptions, outcome):
+def run_jobs_ray(rundir: RunDir, suite, jobs: list[Job], manifest: dict, opts: RayOptions,
+                 observer: Observer = NULL) -> RunOutcome:
     import ray
     from ray.exceptions import RayActorError, RayTaskError
 
+    outcome = RunOutcome(rundir.path)
+    records = job_records(manifest)
     env = {k: os.environ[k] for k in ENV_KEYS if k in os.environ}
     started_here = not ray.is_initialized()
     if started_here:
@@ -86,22 +91,21 @@ def run_jobs_ray(rundir: RunDir, suite, jobs: list[Job], manifest: dict, progres
             idents.append(ident)
         manifest["sessions"][-1].update(executor="ray", workers=list(idents), address=opts.address or "local")
         rundir.write_manifest(manifest)
-        overall = progress.add_task("jobs (ray)", total=len(jobs)) if progress else None
+        observer.jobs_started(len(jobs), "jobs (ray)")
         queue = []
         for job in jobs:
-            if manifest["jobs"][job.id]["status"] == "done":
-                outcome.skipped.append(job.id)
-                if progress:
-                    progress.advance(overall)
+            if records[job.key]["status"] == "done":
+                outcome.skipped.append(job.key)
+                observer.job_ended(job.key, "skipped")
             else:
                 queue.append(job)
-        tries = {job.id: 0 for job in queue}
+        tries = {job.key: 0 for job in queue}
         idle = list(range(len(pool)))
         while queue or in_flight:
             while queue and idle:
                 job, k = queue.pop(0), idle.pop(0)
-                rec = manifest["jobs"][job.id]
-                tries[job.id] += 1
+                rec = records[job.key]
+                tries[job.key] += 1
                 rec.update(status="running", attempts=rec.get("attempts", 0) + 1, started=mf.now(), error=None,
                            worker=idents[k], executor="ray")
                 rundir.write_manifest(manifest)
@@ -110,7 +114,7 @@ def run_jobs_ray(rundir: RunDir, suite, jobs: list[Job], manifest: dict, progres
                 in_flight[ref] = (job, k, state["strategy"].generation if state else 0)
             ready, _ = ray.wait(list(in_flight), num_returns=1)
             job, k, resumed = in_flight.pop(ready[0])
-            rec = manifest["jobs"][job.id]
+            rec = records[job.key]
             try:
                 result, rows = ray.get(ready[0])
             except (RayActorError, RayTaskError) as exc:
@@ -119,29 +123,24 @@ def run_jobs_ray(rundir: RunDir, suite, jobs: list[Job], manifest: dict, progres
                     manifest["sessions"][-1]["workers"] = list(dict.fromkeys(
                         manifest["sessions"][-1]["workers"] + [idents[k]]))
                 error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
-                if tries[job.id] <= opts.retries:
+                if tries[job.key] <= opts.retries:
                     rec.update(status="retrying", error=error)
                     queue.insert(0, job)
                 else:
                     rec.update(status="failed", error=error, ended=mf.now())
-                    outcome.failed[job.id] = error
-                    if progress:
-                        progress.advance(overall)
+                    outcome.failed[job.key] = error
+                    observer.job_ended(job.key, "failed")
                 rundir.write_manifest(manifest)
                 idle.append(k)
                 continue
-            write_job_files(rundir, job, result, rows)
-            rec.update(status="done", ended=mf.now(), evaluations=result.evaluations, selected=result.selected,
-                       resumed_from_generation=resumed, selected_scores=result.selected_scores)
-            rundir.write_manifest(manifest)
-            rundir.checkpoint_path(job.id).unlink(missing_ok=True)
-            outcome.ran.append(job.id)
+            rundir.write_job(job.key, job.caption.text, result, rows)
+            finish_job(rundir, manifest, rec, job, result, resumed)
+            outcome.ran.append(job.key)
             idle.append(k)
-            if progress:
-                progress.advance(overall)
+            observer.job_ended(job.key, "done")
     except KeyboardInterrupt:
         for job, _, _ in in_flight.values():
-            manifest["jobs"][job.id]["status"] = "interrupted"
+            records[job.key]["status"] = "interrupted"
         rundir.write_manifest(manifest)
         raise
     finally:

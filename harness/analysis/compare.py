@@ -1,38 +1,29 @@
 """Paired comparison of runs (or of two methods in one run), matched by (caption, method, seed)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from harness.critics import SCORE_NAMES
-from harness.errors import ConfigError
 from harness.metrics.compute import DIRECTIONS
 from harness.metrics.paired import paired_difference
-from harness.runner.rundir import RunDir
 
 METRICS = [*SCORE_NAMES, "clipscore"]
 
 
-def job_values(rundir: RunDir) -> pd.DataFrame:
-    """One row per finished job: method, caption_id, seed, the selected scores, CLIPScore if computed."""
-    archive = rundir.read_archive()
-    if archive.empty:
-        raise ConfigError(f"{rundir.path}: the archive is empty (no finished job)")
-    sel = archive[archive["selected"]][["method", "caption_id", "caption", "seed", *SCORE_NAMES]].copy()
-    metrics_path = rundir.path / "metrics.json"
-    if metrics_path.is_file():
-        per_job = pd.DataFrame(json.loads(metrics_path.read_text()).get("per_job", []))
-        if not per_job.empty and "clipscore" in per_job:
-            sel = sel.merge(per_job[["method", "caption_id", "seed", "clipscore"]], how="left",
-                            on=["method", "caption_id", "seed"])
-    return sel.reset_index(drop=True)
-
-
 def compare_frames(a: pd.DataFrame, b: pd.DataFrame, n_resamples: int, confidence: float) -> dict:
-    """Per method present in both, per metric: a - b over matched (caption, seed), with unmatched jobs listed."""
-    out = {"methods": {}, "unmatched": {"only_a": [], "only_b": []}}
+    """Per method present in both, per metric: a - b over matched (caption, seed), with unmatched jobs listed.
+
+    A caption id whose text differs between the runs is not paired: it is listed under
+    `caption_text_differs` as [id, text in a, text in b] and its jobs count as unmatched."""
+    out = {"methods": {}, "unmatched": {"only_a": [], "only_b": []}, "caption_text_differs": []}
+    text_a = dict(zip(a["caption_id"], a["caption"]))
+    text_b = dict(zip(b["caption_id"], b["caption"]))
+    differs = sorted(c for c in set(text_a) & set(text_b) if text_a[c] != text_b[c])
+    out["caption_text_differs"] = [[c, text_a[c], text_b[c]] for c in differs]
+    a = a.assign(caption_id=a["caption_id"].where(~a["caption_id"].isin(differs), a["caption_id"] + " (run a)"))
+    b = b.assign(caption_id=b["caption_id"].where(~b["caption_id"].isin(differs), b["caption_id"] + " (run b)"))
     keys = ["method", "caption_id", "seed"]
     ka = set(map(tuple, a[keys].to_numpy().tolist()))
     kb = set(map(tuple, b[keys].to_numpy().tolist()))

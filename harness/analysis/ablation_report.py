@@ -1,15 +1,15 @@
-"""ablation.md + figures for `harness ablate`."""
+"""ablation.md + figures for `harness ablate` (beside the analysis: it reads the sweep)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pandas as pd
 
-from harness.ablate import SWEEP_METRICS
+from harness.analysis.ablate import SWEEP_METRICS
 from harness.critics import SCORE_NAMES
-from harness.io import atomic_write_bytes, write_json
 from harness.report import figures
 from harness.report.markdown import link, md_table
+from harness.rundir.files import atomic_write_bytes, write_json
 
 
 def _cells(row, names) -> list[str]:

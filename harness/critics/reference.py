@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from harness.critics import SCORE_NAMES, crop_boxes
 from harness.critics.image_real import tempered_softmax
-from harness.text import caption_words
+from harness.critics.caption_words import caption_words
 
 
 def naive_scores(models, cfg, images: torch.Tensor, caption: str) -> dict[str, np.ndarray]:

@@ -1,4 +1,8 @@
-"""Atomic file writes (temp file + rename): a kill at any moment leaves the old file or the new one."""
+"""Atomic file writes (temp file + rename): a kill at any moment leaves the old file or the new one.
+
+Files get the permissions the user's umask gives an ordinary new file (0644 under umask 022), not
+the temp file's private 0600, so colleagues on a shared machine can read a run.
+"""
 from __future__ import annotations
 
 import io
@@ -8,7 +12,12 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import torch
+
+
+def _file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -19,6 +28,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
+            os.fchmod(fh.fileno(), _file_mode())
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -45,6 +55,7 @@ def _default(o):
 
 def png_bytes(image) -> bytes:
     """image: uint8 [3, H, W] numpy or torch (or float in [0, 1]) -> PNG file bytes."""
+    import torch
     from PIL import Image
 
     image = image if torch.is_tensor(image) else torch.from_numpy(np.array(image))  # a copy: may be read-only
@@ -55,12 +66,13 @@ def png_bytes(image) -> bytes:
     return buf.getvalue()
 
 
-def save_png(path: Path, image: torch.Tensor) -> None:
+def save_png(path: Path, image) -> None:
     atomic_write_bytes(path, png_bytes(image))
 
 
-def load_png(path: Path) -> torch.Tensor:
-    """PNG -> float32 [3, H, W] in [0, 1]."""
+def load_png(path: Path):
+    """PNG -> float32 torch tensor [3, H, W] in [0, 1]."""
+    import torch
     from PIL import Image
 
     with Image.open(path) as im:
@@ -71,4 +83,10 @@ def load_png(path: Path) -> torch.Tensor:
 def write_parquet(path: Path, frame) -> None:
     buf = io.BytesIO()
     frame.to_parquet(buf, index=False)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def write_npz(path: Path, **arrays) -> None:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
     atomic_write_bytes(path, buf.getvalue())

@@ -7,14 +7,13 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from harness.compare import job_values
+from harness.config.typed import read_yaml
 from harness.critics import SCORE_NAMES
 from harness.errors import ConfigError
-from harness.io import atomic_write_bytes
-from harness.runner.rundir import RunDir
+from harness.rundir import RunDir
+from harness.rundir.files import atomic_write_bytes
 from harness.suites.captions import read_yaml_captions
 from harness.suites.suite import suite_file
-from harness.config.typed import read_yaml
 
 
 def parse_below(spec: str) -> tuple[str, float]:
@@ -30,7 +29,7 @@ def parse_below(spec: str) -> tuple[str, float]:
 
 def failing_captions(rundir: RunDir, method: str, metric: str, threshold: float) -> pd.DataFrame:
     """Captions whose selected image, averaged over seeds, scored below `threshold` on `metric`."""
-    values = job_values(rundir)
+    values = rundir.job_values()
     if method not in set(values["method"]):
         raise ConfigError(f"--method: {rundir.path} has no finished job of method {method!r} "
                           f"(it has {', '.join(sorted(set(values['method'])))})")

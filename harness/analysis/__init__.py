@@ -1,0 +1,1 @@
+"""After the run: the pipeline (run -> metrics -> report), ablations, comparisons, regression checks."""

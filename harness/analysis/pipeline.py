@@ -1,0 +1,115 @@
+"""One pipeline: run -> metrics -> report, holding the run directory's lock from the first job to
+the last figure. The CLI, `harness ablate` and the Python API all run suites through `run_pipeline`.
+
+Everything is validated (output folder, weights, metric settings, the directory's manifest)
+before the first write; a refusal leaves an existing directory byte-for-byte unchanged.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from harness.errors import HarnessError
+from harness.executors.local import RunOutcome, make_jobs, run_jobs_local
+from harness.executors.observer import NULL, Observer
+from harness.rundir import JobKey, RunDir, check_writable
+from harness.rundir import manifest as mf
+
+
+@dataclass
+class RunResult:
+    outcome: RunOutcome
+    archive: pd.DataFrame  # the run's archive after this call (every finished job)
+    metrics: dict | None  # None when no job finished or a job failed
+    report: Path | None
+
+
+def default_out(suite) -> Path:
+    return Path("reports") / suite.name
+
+
+def check_inputs(suite, out: Path, system=None) -> None:
+    """What can be checked without touching the run directory: writable, weights present, metrics."""
+    from harness.metrics.checks import check_metrics
+    from harness.models import check_models
+
+    check_writable(out)
+    if system is None:
+        check_models(suite.run.models)  # missing weights: one line, before the run directory is touched
+    check_metrics(suite.run.metrics)
+
+
+def open_manifest(rundir: RunDir, suite, keys, models_desc: dict, executor: str) -> dict:
+    """The manifest this run continues (same run, or growth) or starts; another run's directory is refused."""
+    old = rundir.read_manifest()
+    if old is None:
+        manifest = mf.new_run_manifest(suite, keys, models_desc)
+    else:
+        why = mf.refusal(old, suite)
+        if why:
+            raise HarnessError(f"{rundir.path} was not extended: {why}. Rerun with the same suite and --set values "
+                               "to resume it, or choose another --out")
+        manifest = mf.grow(old, suite, keys, models_desc)
+    manifest["sessions"] = manifest.get("sessions", []) + [{"started": mf.now(), "argv": sys.argv[1:],
+                                                           "device": manifest["device"], "executor": executor}]
+    return manifest
+
+
+def run_pipeline(suite, out: Path | None = None, observer: Observer = NULL, executor: str = "local",
+                 ray_options=None, system=None) -> RunResult:
+    """Run (or resume, or grow) `suite` into `out`, then compute its metrics and render its report.
+
+    executor: "local" (this process) or "ray" (harness.executors.ray_pool, options in `ray_options`).
+    system: an already built harness.search.system.System to reuse (local executor only).
+    """
+    out = Path(out) if out else default_out(suite)
+    check_inputs(suite, out, system)
+    rundir = RunDir(out)
+    jobs = make_jobs(suite)
+    keys = [j.key for j in jobs]
+    with rundir:
+        if rundir.read_manifest() is not None:  # refuse another run's directory before loading any model
+            open_manifest(rundir, suite, keys, {}, executor)
+        if system is None and executor == "local":
+            from harness.search.system import build_system
+
+            system = build_system(suite.run)
+        if system is not None:
+            models_desc = system.models.describe()
+        else:
+            from harness.models import describe_config
+
+            models_desc = describe_config(suite.run.models)
+        manifest = open_manifest(rundir, suite, keys, models_desc, executor)
+        rundir.write_manifest(manifest)
+        if executor == "ray":
+            from harness.executors.ray_pool import RayOptions, run_jobs_ray
+
+            outcome = run_jobs_ray(rundir, suite, jobs, manifest, ray_options or RayOptions(), observer)
+        else:
+            outcome = run_jobs_local(rundir, suite, jobs, system, manifest, observer)
+        order = {k: i for i, k in enumerate(keys)}
+        done = [JobKey.of(r) for r in manifest["jobs"] if r["status"] == "done"]
+        rundir.write_archive(sorted(done, key=lambda k: (order.get(k, len(order)), k)))
+        manifest["ended"] = mf.now()
+        manifest["sessions"][-1]["ended"] = manifest["ended"]
+        rundir.write_manifest(manifest)
+        archive = rundir.read_archive()
+        metrics = report = None
+        if not archive.empty and not outcome.failed:
+            from harness.metrics.compute import compute_metrics
+
+            observer.phase("metrics")
+            search_clip = (system.models.clip if system is not None and suite.run.metrics.evaluator_clip == "search"
+                           else None)
+            metrics = compute_metrics(rundir, suite.run.metrics, device=suite.run.device, search_clip=search_clip)
+        if not archive.empty:
+            from harness.report.markdown import render_report
+
+            observer.phase("report")
+            report = render_report(rundir)
+    return RunResult(outcome, archive, metrics, report)
+

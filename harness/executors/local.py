@@ -1,0 +1,85 @@
+"""The local executor: a suite's jobs one after another in this process, resumable, observed."""
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.executors.job import Job, run_job
+from harness.executors.observer import NULL, Observer
+from harness.rundir import JobKey, RunDir
+from harness.rundir import manifest as mf
+
+
+@dataclass
+class RunOutcome:
+    path: Path
+    ran: list[JobKey] = field(default_factory=list)  # jobs computed (or resumed) by this call
+    skipped: list[JobKey] = field(default_factory=list)  # jobs already finished
+    failed: dict[JobKey, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def make_jobs(suite) -> list[Job]:
+    return [Job(c, m, s) for c in suite.captions for m in suite.methods for s in suite.seeds]
+
+
+def job_records(manifest: dict) -> dict[JobKey, dict]:
+    """The manifest's job records by key (the same dicts: updating one updates the manifest)."""
+    return {JobKey.of(r): r for r in manifest["jobs"]}
+
+
+def generations(job: Job, suite) -> int:
+    return 1 if job.method.algorithm == "single" else suite.run.search.generations
+
+
+def finish_job(rundir: RunDir, manifest: dict, rec: dict, job: Job, result, resumed: int) -> None:
+    rec.update(status="done", ended=mf.now(), evaluations=result.evaluations, selected=result.selected,
+               resumed_from_generation=resumed, selected_scores=result.selected_scores)
+    rundir.write_manifest(manifest)
+    rundir.checkpoint_path(job.key).unlink(missing_ok=True)
+
+
+def run_jobs_local(rundir: RunDir, suite, jobs: list[Job], system, manifest: dict,
+                   observer: Observer = NULL) -> RunOutcome:
+    outcome = RunOutcome(rundir.path)
+    start = time.time()
+    records = job_records(manifest)
+    observer.jobs_started(len(jobs))
+    for job in jobs:
+        rec = records[job.key]
+        if rec["status"] == "done":
+            outcome.skipped.append(job.key)
+            observer.job_ended(job.key, "skipped")
+            continue
+        rec.update(status="running", attempts=rec.get("attempts", 0) + 1, started=mf.now(), error=None,
+                   worker=f"{socket.gethostname()}:{os.getpid()}", executor="local")
+        rundir.write_manifest(manifest)
+        callback = observer.job_started(job.key, generations(job, suite))
+        try:
+            result, resumed = run_job(rundir, suite.name, job, system, suite.run.checkpoint_every,
+                                      callbacks=[callback] if callback else [])
+        except KeyboardInterrupt:
+            rec.update(status="interrupted")
+            rundir.write_manifest(manifest)
+            observer.job_ended(job.key, "interrupted")
+            raise
+        except HarnessError:
+            rec.update(status="pending")
+            rundir.write_manifest(manifest)
+            observer.job_ended(job.key, "interrupted")
+            raise
+        except Exception as exc:  # one job's failure is recorded; the rest of the suite goes on
+            rec.update(status="failed", error=f"{type(exc).__name__}: {exc}", ended=mf.now())
+            rundir.write_manifest(manifest)
+            outcome.failed[job.key] = rec["error"]
+            observer.job_ended(job.key, "failed")
+            continue
+        finish_job(rundir, manifest, rec, job, result, resumed)
+        outcome.ran.append(job.key)
+        observer.job_ended(job.key, "done")
+    outcome.seconds = time.time() - start
+    return outcome

@@ -1,0 +1,92 @@
+"""One caption, one method, one seed (`harness search` and the Python API), written through the
+run-directory layer: a directory of kind `search` whose one job folder is the directory itself."""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from harness.config.run import build_run_config
+from harness.errors import ConfigError
+from harness.rundir import JobKey, RunDir, layout
+from harness.rundir import manifest as mf
+from harness.rundir.archive import generation_rows
+from harness.search import SearchResult, load_method, run_search
+from harness.search.system import System, build_system
+
+SEARCH_OUTPUTS = (layout.MANIFEST, layout.ARCHIVE, layout.SELECTED_PNG, layout.POPULATION, layout.LATENTS,
+                  layout.RESULT, "scores.csv")
+CAPTION_ID = "caption"
+
+
+def prepare_search_out(out: Path, clear: bool = False) -> None:
+    """Refuse a non-empty `out` that harness search did not write; with `clear`, remove an earlier
+    search's output (only after the new search has finished: a failed search loses nothing)."""
+    out = Path(out)
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ConfigError(f"--out {out}: not a folder; choose another --out")
+    entries = [p for p in out.iterdir() if p.name != layout.LOCK]
+    if not entries:
+        return
+    manifest = RunDir(out).read_manifest()
+    if manifest is None or manifest.get("kind") != "search":
+        what = "a run directory" if manifest is not None else "a folder harness search did not write"
+        raise ConfigError(f"--out {out} is {what} and not empty; harness search writes only into an empty or new "
+                          "folder, or over its own earlier output: choose another --out")
+    left = [p.name for p in entries if p.name not in SEARCH_OUTPUTS]
+    if left:
+        raise ConfigError(f"--out {out} holds files harness search did not write ({', '.join(sorted(left)[:3])}); "
+                          "choose another --out")
+    if not clear:
+        return
+    for p in entries:
+        if p.name in SEARCH_OUTPUTS:
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+
+
+def history_rows(result: SearchResult, key: JobKey) -> pd.DataFrame:
+    return pd.concat([generation_rows("search", key, result.caption, rec) for rec in result.history],
+                     ignore_index=True)
+
+
+def write_search(out: Path, result: SearchResult, system: System, method, seed: int) -> None:
+    """The search's output folder: manifest (kind search), archive (the run archive's schema), images."""
+    rundir = RunDir(out)
+    key = JobKey(CAPTION_ID, method.name, int(seed))
+    with rundir:
+        prepare_search_out(out, clear=True)
+        suite = {"name": "search", "version": 1, "folder": None, "description": "harness search",
+                 "captions": [{"id": CAPTION_ID, "caption": result.caption, "tags": []}], "warnings": []}
+        manifest = mf.base_manifest("search", suite, system.config, [method], [seed], [key], system.models.describe())
+        manifest["jobs"][0].update(folder=".", status="done", attempts=1, evaluations=result.evaluations,
+                                   selected=result.selected, selected_scores=result.selected_scores)
+        manifest["sessions"] = [{"started": manifest["started"], "argv": sys.argv[1:], "executor": "local"}]
+        rows = history_rows(result, key)
+        rundir.write_manifest(manifest)
+        rundir.write_job(key, result.caption, result, rows)
+        rows.to_csv(rundir.path / "scores.csv", index=False)
+        manifest["ended"] = mf.now()
+        rundir.write_manifest(manifest)
+
+
+def search_caption(caption: str, method: str = "four_objective", models: str = "tiny", seed: int = 0,
+                   out: Path | None = None, sets: list[str] | tuple = (), device: str | None = None,
+                   callbacks=(), system: System | None = None) -> SearchResult:
+    """Turn `caption` into an image with `method`; write the outputs to `out` when given.
+
+    sets: `key=value` overrides of any RunConfig field, e.g. "search.generations=5".
+    """
+    method_cfg = load_method(method)
+    if out is not None:
+        prepare_search_out(Path(out))  # before any compute
+    if system is None:
+        system = build_system(build_run_config(sets=sets, models__profile=models, device=device))
+    result = run_search(caption, method_cfg, system.scorer, system.generator, system.config.search, seed,
+                        callbacks=callbacks)
+    if out is not None:
+        write_search(Path(out), result, system, method_cfg, seed)
+    return result

@@ -1,0 +1,14 @@
+"""The metrics of metrics.json, by section, in the order they are computed (later sections may read
+columns earlier ones add to the job table). A new metric: one file with `section(ctx) -> dict`
+(JSON-serialisable; every number as harness.metrics.stats.value_entry) and one line here."""
+from __future__ import annotations
+
+from harness.metrics import convergence, correlations, fid, paired, summary
+
+METRICS = {
+    "methods": summary.section,  # per-method scores, CLIPScore, critic-hacking gap (adds the clipscore column)
+    "fid_kid": fid.section,  # FID/KID against metrics.reference
+    "correlations": correlations.section,  # Spearman/Kendall among the four scores in final populations
+    "convergence": convergence.section,  # best text_image and hypervolume per generation
+    "paired": paired.section,  # paired method comparisons (reads the clipscore column)
+}

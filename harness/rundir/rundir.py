@@ -1,0 +1,197 @@
+"""The run directory: one object that knows its layout, manifest, archive, job files and lock.
+
+    RUN_DIR/manifest.json         what the directory holds and how it was made (harness.rundir.manifest)
+    RUN_DIR/archive.parquet       one row per individual per generation, all finished jobs
+    RUN_DIR/metrics.json, report.md, figures/
+    RUN_DIR/jobs/<caption_id>/<method>/s<seed>/
+        selected.png, population/NNNN.png, latents.npz, result.json, archive.parquet,
+        checkpoint.pkl (while the job runs)
+
+Every file is written atomically; a lock (flock, released by the OS even on SIGKILL) keeps a
+second writer out, and readers use `is_live()` to refuse a directory a run is still writing.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from harness.errors import ConfigError, HarnessError
+from harness.rundir import layout
+from harness.rundir.files import write_json, write_npz, write_parquet, save_png
+from harness.rundir.layout import JobKey
+from harness.rundir.manifest import normalize
+
+
+def check_writable(path: Path) -> None:
+    """Fail with one line unless `path` (or its nearest existing ancestor) is a folder we can write in."""
+    path = Path(path)
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise HarnessError(f"cannot write to {path}: {probe} is not a folder; choose another --out")
+    try:
+        fd = os.open(probe / f".harness-probe-{os.getpid()}", os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+        os.close(fd)
+        os.unlink(probe / f".harness-probe-{os.getpid()}")
+    except OSError as exc:
+        raise HarnessError(f"cannot write to {path}: {exc.strerror.lower()} in {probe}; choose another --out") from None
+
+
+class RunDir:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._lock_fd: int | None = None
+        self._folders: dict[JobKey, str] = {}
+
+    # ---- lock -------------------------------------------------------------------------------
+    def lock(self) -> "RunDir":
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path / layout.LOCK, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise HarnessError(f"run directory {self.path} is in use by another harness process; wait for it "
+                               "to finish or choose another --out") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+        return self
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self):
+        return self.lock()
+
+    def __exit__(self, *exc):
+        self.unlock()
+
+    def is_live(self) -> bool:
+        """Does another process hold the lock (a run still writing this directory)?"""
+        if self._lock_fd is not None or not (self.path / layout.LOCK).is_file():
+            return False
+        fd = os.open(self.path / layout.LOCK, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+    # ---- manifest ---------------------------------------------------------------------------
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / layout.MANIFEST
+
+    def read_manifest(self) -> dict | None:
+        """The manifest in the current shape (older schemas normalized), or None when there is none."""
+        if not self.manifest_path.is_file():
+            return None
+        try:
+            manifest = normalize(json.loads(self.manifest_path.read_text()))
+        except (json.JSONDecodeError, AttributeError, TypeError):
+            raise HarnessError(f"{self.manifest_path} is not a harness manifest; the directory was not written by "
+                               "harness, or was edited: choose another --out") from None
+        self._remember(manifest)
+        return manifest
+
+    def write_manifest(self, manifest: dict) -> None:
+        self._remember(manifest)
+        write_json(self.manifest_path, manifest)
+
+    def _remember(self, manifest: dict) -> None:
+        self._folders = {JobKey.of(r): r["folder"] for r in manifest.get("jobs", []) if "folder" in r}
+
+    # ---- jobs -------------------------------------------------------------------------------
+    def job_dir(self, key: JobKey) -> Path:
+        return self.path / self._folders.get(key, layout.job_folder(key))
+
+    def selected_png(self, key: JobKey) -> Path:
+        return self.job_dir(key) / layout.SELECTED_PNG
+
+    def population_png(self, key: JobKey, index: int) -> Path:
+        return self.job_dir(key) / layout.population_png(index)
+
+    def checkpoint_path(self, key: JobKey) -> Path:
+        return self.job_dir(key) / layout.CHECKPOINT
+
+    def write_job(self, key: JobKey, caption: str, result, rows: pd.DataFrame) -> None:
+        """A finished job's files; `result` is a harness.search.SearchResult, `rows` its archive rows."""
+        folder = self.job_dir(key)
+        save_png(folder / layout.SELECTED_PNG, result.selected_image)
+        for i, image in enumerate(result.images):
+            save_png(folder / layout.population_png(i), image)
+        write_npz(folder / layout.LATENTS, latents=result.X, selected=result.selected)
+        write_json(folder / layout.RESULT, {
+            **key.record(), "caption": caption, "pick": result.pick, "selected": result.selected,
+            "evaluations": result.evaluations, "selected_scores": result.selected_scores})
+        write_parquet(folder / layout.JOB_ARCHIVE, rows)
+
+    def job_archive(self, key: JobKey) -> pd.DataFrame:
+        return pd.read_parquet(self.job_dir(key) / layout.JOB_ARCHIVE)
+
+    # ---- archive ----------------------------------------------------------------------------
+    def write_archive(self, keys: list[JobKey]) -> Path:
+        """archive.parquet = the finished jobs' rows, in the order of `keys`."""
+        frames = [self.job_archive(k) for k in keys if (self.job_dir(k) / layout.JOB_ARCHIVE).is_file()]
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        write_parquet(self.path / layout.ARCHIVE, frame)
+        return self.path / layout.ARCHIVE
+
+    def read_archive(self, columns: list[str] | None = None) -> pd.DataFrame:
+        path = self.path / layout.ARCHIVE
+        if not path.is_file():
+            raise HarnessError(f"{self.path} has no {layout.ARCHIVE}; is it a run directory? (harness run writes one)")
+        return pd.read_parquet(path, columns=columns)
+
+    def job_values(self) -> pd.DataFrame:
+        """One row per finished job: method, caption_id, caption, seed, the selected scores, and
+        CLIPScore where metrics.json has it."""
+        from harness.rundir.archive import selected_rows
+
+        archive = self.read_archive()
+        if archive.empty:
+            raise ConfigError(f"{self.path}: the archive is empty (no finished job)")
+        sel = selected_rows(archive)
+        per_job = pd.DataFrame((self.read_metrics() or {}).get("per_job", []))
+        if not per_job.empty and "clipscore" in per_job:
+            sel = sel.merge(per_job[["method", "caption_id", "seed", "clipscore"]], how="left",
+                            on=["method", "caption_id", "seed"])
+        return sel
+
+    def read_metrics(self) -> dict | None:
+        path = self.path / layout.METRICS
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def write_metrics(self, metrics: dict) -> Path:
+        write_json(self.path / layout.METRICS, metrics)
+        return self.path / layout.METRICS
+
+
+def existing_run(path: Path, allow_live: bool = False) -> tuple[RunDir, dict]:
+    """A finished (or stopped) run directory written by harness run, and its manifest; else one line."""
+    rundir = RunDir(path)
+    if not Path(path).is_dir():
+        raise ConfigError(f"{path}: no such folder; give a run directory written by harness run")
+    manifest = rundir.read_manifest()
+    if manifest is None:
+        raise ConfigError(f"{path}: no manifest.json; give a run directory written by harness run")
+    if manifest.get("kind", "run") != "run":
+        raise ConfigError(f"{path} holds the output of harness {manifest['kind']}, not a suite run; "
+                          "harness report/metrics/compare/regress read directories written by harness run")
+    if not allow_live and rundir.is_live():
+        raise HarnessError(f"{path} is being written by a running harness process; wait for it to finish "
+                           "(its report and metrics are written at the end of the run)")
+    return rundir, manifest

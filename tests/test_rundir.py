@@ -1,0 +1,109 @@
+"""The run directory as one contract: the job key, growth and refusals, the lock across all phases,
+`harness search` kept out, and `compare` that will not pair a reworded caption."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import yaml
+
+from harness.cli.main import main
+from harness.rundir import JobKey, RunDir, job_folder
+from helpers import REPO, harness_cli, make_suite, tree_digest
+
+
+def test_job_folders_are_injective_and_the_key_is_never_parsed():
+    assert job_folder(JobKey("a__b", "c", 0)) != job_folder(JobKey("a", "b__c", 0))
+    assert job_folder(JobKey("a", "b", 1)) == "jobs/a/b/s1"
+    assert JobKey.of({"caption_id": "a__b", "method": "c", "seed": 0}) == JobKey("a__b", "c", 0)
+
+
+def _methods(folder):
+    """Two methods whose names collide with caption ids in the old `caption__method__sSEED` folders."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (REPO / "baselines" / "clip_single.yaml").read_text()
+    for name in ("c", "b__c"):
+        (folder / f"{name}.yaml").write_text(text)
+    return [str(folder / "c.yaml"), str(folder / "b__c.yaml")]
+
+
+def test_ids_with_double_underscores_run_resume_grow_and_report(tmp_path, capsys):
+    methods = _methods(tmp_path / "methods")
+    suite = make_suite(tmp_path / "s", caption_list=[{"id": "a__b", "caption": "a cat on a table."},
+                                                     {"id": "a", "caption": "skyline at sunset."}],
+                       methods=methods, overrides={"search.population": 4, "search.offspring": 4,
+                                                   "search.generations": 2})
+    out = tmp_path / "run"
+    assert main(["run", str(suite), "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    folders = [r["folder"] for r in manifest["jobs"]]
+    assert len(set(folders)) == 4 and all((out / f / "selected.png").is_file() for f in folders)
+    archive = pd.read_parquet(out / "archive.parquet")
+    assert set(map(tuple, archive[["caption_id", "method"]].drop_duplicates().to_numpy().tolist())) == \
+        {("a__b", "c"), ("a__b", "b__c"), ("a", "c"), ("a", "b__c")}
+    capsys.readouterr()
+    assert main(["run", str(suite), "--out", str(out)]) == 0  # resume: nothing left to do
+    assert "0 job(s) run, 4 already finished" in capsys.readouterr().out.replace("\n", " ")
+    # growth: a new seed and a new caption run; the manifest and the report header list them
+    grown = yaml.safe_load((suite / "captions.yaml").read_text()) + [{"id": "bus", "caption": "a red bus."}]
+    (suite / "captions.yaml").write_text(yaml.safe_dump(grown))
+    assert main(["run", str(suite), "--out", str(out), "--seeds", "0,1"]) == 0
+    assert "8 job(s) run, 4 already finished" in capsys.readouterr().out.replace("\n", " ")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seeds"] == [0, 1] and [c["id"] for c in manifest["suite"]["captions"]] == ["a__b", "a", "bus"]
+    report = (out / "report.md").read_text()
+    assert "seeds: [0, 1]" in report and "3 caption(s)" in report and "### a__b:" in report
+    assert main(["report", str(out)]) == 0
+
+
+def test_a_report_started_during_the_run_is_refused_and_cannot_fail_the_run(tmp_path):
+    from harness.analysis.pipeline import run_pipeline
+    from harness.executors.observer import Observer
+    from harness.suites import load_suite
+
+    suite = load_suite(make_suite(tmp_path / "s", methods=["clip_single"],
+                                  overrides={"search.population": 4, "search.offspring": 4, "search.generations": 2}))
+    out = tmp_path / "run"
+    answers = {}
+
+    class ReportDuringPhases(Observer):
+        def phase(self, name):
+            answers[name] = harness_cli("report", out, timeout=120)
+
+    result = run_pipeline(suite, out, observer=ReportDuringPhases())
+    assert set(answers) == {"metrics", "report"}
+    for proc in answers.values():
+        assert proc.returncode == 2 and "being written by a running harness process" in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+    assert not result.outcome.failed and result.metrics is not None and result.report.is_file()
+    assert main(["report", str(out)]) == 0  # after the run, the same command works
+
+
+def test_harness_report_and_metrics_refuse_a_live_directory(tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(REPO / "reports" / "reference" / "smoke", run)
+    before = tree_digest(run)
+    with RunDir(run):  # a run holds the lock
+        for command in ("report", "metrics"):
+            proc = harness_cli(command, run, timeout=120)
+            assert proc.returncode == 2 and "being written" in proc.stderr, proc.stderr
+    assert tree_digest(run) == before
+
+
+def test_compare_does_not_pair_a_reworded_caption(tmp_path, capsys):
+    base = dict(methods=["clip_single"], overrides={"search.population": 4, "search.offspring": 4,
+                                                     "search.generations": 2})
+    a = make_suite(tmp_path / "a", caption_list=[{"id": "cat", "caption": "a cat on a table."},
+                                                 {"id": "sky", "caption": "skyline at sunset."}], **base)
+    b = make_suite(tmp_path / "b", caption_list=[{"id": "cat", "caption": "a dog on a sofa."},
+                                                 {"id": "sky", "caption": "skyline at sunset."}], **base)
+    assert main(["run", str(a), "--out", str(tmp_path / "ra")]) == 0
+    assert main(["run", str(b), "--out", str(tmp_path / "rb")]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "ra"), str(tmp_path / "rb"), "--out", str(tmp_path / "cmp")]) == 0
+    err = capsys.readouterr().err
+    assert "caption 'cat' reads" in err and "not paired" in err
+    result = json.loads((tmp_path / "cmp" / "compare.json").read_text())[0]
+    assert result["caption_text_differs"] == [["cat", "a dog on a sofa.", "a cat on a table."]]
+    assert result["methods"]["clip_single"]["text_image"]["n"] == 1  # only "sky" is paired
