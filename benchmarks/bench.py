@@ -2,7 +2,7 @@
 
 Batched: the real loop (harness.search.run_search) with a Stopwatch; the generation after the
 initial one is reported (ask, decode, score, tell, records). Per-individual: the reference loop
-(harness.naive) on as many latents, one image at a time through the generator and every critic.
+(harness.critics.reference) on as many latents, one image at a time through the generator and every critic.
 """
 from __future__ import annotations
 

@@ -1,8 +1,12 @@
-"""One contract every registered critic and generator passes: shape, range, finite, deterministic,
-batch-invariant (the same scores to 1e-5 whether a batch is split or not)."""
+"""One contract every registered critic, generator and metric passes. Critics and generators: shape,
+range, finite, deterministic, batch-invariant (the same scores to 1e-5 whether a batch is split or not).
+Metrics: JSON as stored, deterministic, every number with n, interval and direction, archive untouched."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -67,3 +71,55 @@ def test_features_are_shared_between_critics(tiny_system, images):
     with pytest.raises(ValueError):
         critics["word_label"].score(images.clone(), ctx, features)
     assert isinstance(features, Features)
+
+
+def _value_entries(obj):
+    """Every metric number of a section: the dicts that carry a 'value' (a number) or a 'mean' list (a curve)."""
+    if isinstance(obj, dict):
+        if "value" in obj or isinstance(obj.get("mean"), list):
+            yield obj
+        for v in obj.values():
+            yield from _value_entries(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _value_entries(v)
+
+
+@pytest.fixture(scope="module")
+def metric_sections(smoke_run):
+    """Every registered metric section computed twice, each time on a fresh context of the smoke run."""
+    from harness.config.run import build_run_config
+    from harness.metrics.compute import MetricContext, load_evaluator
+    from harness.metrics.registry import METRICS
+    from harness.rundir import RunDir
+    from harness.rundir.archive import selected_rows
+
+    out, ref = smoke_run
+    rundir = RunDir(out)
+    manifest = rundir.read_manifest()
+    cfg = build_run_config({"metrics": manifest["config"]["metrics"]}).metrics
+    evaluator = load_evaluator(cfg, manifest, "cpu")
+    runs = []
+    for _ in range(2):
+        archive = rundir.read_archive()
+        ctx = MetricContext(rundir, cfg, manifest, archive, selected_rows(archive), evaluator, str(ref), out / "cache")
+        runs.append({name: section(ctx) for name, section in METRICS.items()})
+        pd.testing.assert_frame_equal(archive, rundir.read_archive())  # a section never changes the archive
+    return runs
+
+
+@pytest.mark.parametrize("name", list(__import__("harness.metrics.registry", fromlist=["METRICS"]).METRICS))
+def test_metric_contract(name, metric_sections):
+    first, second = metric_sections
+    section = first[name]
+    assert json.loads(json.dumps(section)) == section  # JSON as it is stored in metrics.json
+    assert json.dumps(section, sort_keys=True) == json.dumps(second[name], sort_keys=True)  # deterministic
+    entries = list(_value_entries(section))
+    assert entries or "skipped" in section, "a metric section reports no number"
+    for e in entries:
+        if "mean" in e and isinstance(e["mean"], list):  # a curve: its band is labelled and as long as the mean
+            assert {"n", "band", "higher_is_better"} <= set(e) and len(e["min"]) == len(e["max"]) == len(e["mean"])
+            continue
+        assert {"value", "n", "interval", "higher_is_better"} <= set(e), e
+        assert e["value"] is None or np.isfinite(e["value"])
+        assert e["interval"] is None or (len(e["interval"]) == 2 and e["interval"][0] <= e["interval"][1] + 1e-12)

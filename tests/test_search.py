@@ -107,19 +107,18 @@ def test_four_objective_improves_hypervolume_and_clip_single_raises_text_image(t
     assert all(b2 >= b1 for b1, b2 in zip(best, best[1:]))  # the GA is elitist
 
 
-def _search(out, population=6, *extra):
-    return subprocess.run([sys.executable, "-m", "harness", "search", CAPTION, "--method", "four_objective",
-                           "--models", "tiny", "--seed", "0", "--out", str(out), "--set", f"search.population={population}",
-                           "--set", f"search.offspring={population}", "--set", "search.generations=3", *extra],
-                          capture_output=True, text=True, timeout=300)
+def _search_args(out, population=6):
+    return ["search", CAPTION, "--method", "four_objective", "--models", "tiny", "--seed", "0", "--out", str(out),
+            "--set", f"search.population={population}", "--set", f"search.offspring={population}",
+            "--set", "search.generations=3"]
 
 
 def test_cli_search_writes_outputs_through_the_run_directory_layer(tmp_path):
+    from harness.cli.main import main
+
     out = tmp_path / "cat"
-    proc = _search(out, 8)
-    assert proc.returncode == 0, proc.stderr
-    proc = _search(out)  # its own earlier output is replaced completely: no stale population images
-    assert proc.returncode == 0, proc.stderr
+    assert main(_search_args(out, 8)) == 0
+    assert main(_search_args(out)) == 0  # its own earlier output is replaced completely: no stale population images
     assert (out / "selected.png").is_file()
     assert len(list((out / "population").glob("*.png"))) == 6
     table = pd.read_parquet(out / "archive.parquet")
@@ -142,7 +141,8 @@ def test_cli_search_refuses_a_run_directory_or_a_foreign_folder(tmp_path):
     shutil.copytree(REPO / "reports" / "reference" / "smoke", run_copy)
     for out, message in ((run_copy, "is a run directory"), (foreign, "did not write")):
         before = tree_digest(out)
-        proc = _search(out)
+        proc = subprocess.run([sys.executable, "-m", "harness", *_search_args(out)], capture_output=True, text=True,
+                              timeout=300)
         assert proc.returncode == 2 and message in proc.stderr, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1 and tree_digest(out) == before
 

@@ -41,7 +41,7 @@ def _mean_curve(curves: list[list[float]]) -> dict:
     length = min(len(c) for c in curves)
     arr = np.array([c[:length] for c in curves])
     return {"mean": arr.mean(0).tolist(), "min": arr.min(0).tolist(), "max": arr.max(0).tolist(), "n": len(curves),
-            "higher_is_better": True}
+            "band": "min and max over jobs", "higher_is_better": True}
 
 
 def section(ctx) -> dict:
