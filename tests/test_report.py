@@ -44,7 +44,8 @@ def test_report_and_every_figure_exist_with_their_panels(smoke_dir):
     assert hv[0]["xlabel"] == "generation" and "hypervolume" in hv[0]["ylabel"]
     heat = figure_panels(smoke_dir / "figures" / "correlation_four_objective.png")
     assert heat[0]["title"].startswith("four_objective")
-    assert "| four_objective |" in report and "CLIPScore" in report and "evaluator is the search's own CLIP" in report
+    assert "| four_objective |" in report and "CLIPScore" in report
+    assert "CLIPScore evaluator: `local-dir:" in report and "evaluator_clip` (search optimized" in report
 
 
 def test_report_of_a_moved_copy_is_the_same(smoke_dir, tmp_path):

@@ -35,11 +35,15 @@ def check_inputs(suite, out: Path, system=None) -> None:
     """What can be checked without touching the run directory: writable, weights present, metrics."""
     from harness.metrics.checks import check_metrics
     from harness.models import check_models
+    from harness.models.device import check_device
 
     check_writable(out)
-    if system is None:
-        check_models(suite.run.models)  # missing weights: one line, before the run directory is touched
-    check_metrics(suite.run.metrics)
+    check_device(suite.run.device)
+    if system is None:  # every missing weight (the evaluator's too) in one line, before the directory is touched
+        check_models(suite.run.models, suite.run.metrics)
+        check_metrics(suite.run.metrics)
+    else:
+        check_metrics(suite.run.metrics, suite.run.models)
 
 
 def open_manifest(rundir: RunDir, suite, keys, models_desc: dict, executor: str) -> dict:
@@ -103,8 +107,7 @@ def run_pipeline(suite, out: Path | None = None, observer: Observer = NULL, exec
             from harness.metrics.compute import compute_metrics
 
             observer.phase("metrics")
-            search_clip = (system.models.clip if system is not None and suite.run.metrics.evaluator_clip == "search"
-                           else None)
+            search_clip = system.models.clip if system is not None else None  # reused when it is the judge
             metrics = compute_metrics(rundir, suite.run.metrics, device=suite.run.device, search_clip=search_clip)
         if not archive.empty:
             from harness.report.markdown import render_report

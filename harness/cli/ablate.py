@@ -7,20 +7,22 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from harness.cli.common import console, err_console
+from harness.cli.common import SET_HELP, console, err_console
 from harness.cli.main import app
 
 
-@app.command()
+@app.command(epilog="Example: harness ablate suites/smoke --set critics.image_real.temperature=0.5,1,2,5")
 def ablate(
-    suite: Path = typer.Argument(..., help="suite folder, e.g. suites/smoke"),
-    set_: list[str] = typer.Option(..., "--set", help="key=v1,v2,... sweeps; key=value applies to every run"),
-    methods: Optional[str] = typer.Option(None, help="comma-separated methods (default: the suite's)"),
-    seeds: Optional[str] = typer.Option(None, help="comma-separated seeds (default: the suite's)"),
-    models: Optional[str] = typer.Option(None, help="model profile (default: the suite's)"),
-    device: Optional[str] = typer.Option(None, help="torch device"),
-    out: Optional[Path] = typer.Option(None, help="parent folder (default reports/ablate-<suite>)"),
-    limit: Optional[int] = typer.Option(None, help="only the first N captions"),
+    suite: Path = typer.Argument(..., metavar="SUITE", help="suite folder, e.g. suites/smoke"),
+    set_: list[str] = typer.Option(..., "--set", metavar="KEY=V1,V2",
+                                   help="KEY=V1,V2,... sweeps; " + SET_HELP.replace("override", "or")),
+    methods: Optional[str] = typer.Option(None, metavar="A,B", help="comma-separated methods (default: the suite's)"),
+    seeds: Optional[str] = typer.Option(None, metavar="0,1,2", help="comma-separated seeds (default: the suite's)"),
+    models: Optional[str] = typer.Option(None, metavar="PROFILE",
+                                         help="model profile: default, random or tiny (default: the suite's)"),
+    device: Optional[str] = typer.Option(None, metavar="DEVICE", help="torch device: cpu, cuda, cuda:N or mps"),
+    out: Optional[Path] = typer.Option(None, metavar="DIR", help="parent folder (default reports/ablate-<suite>)"),
+    limit: Optional[int] = typer.Option(None, metavar="N", help="only the first N captions"),
 ) -> None:
     """Run the suite once per grid point, then report every metric against the value."""
     import pandas as pd

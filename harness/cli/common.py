@@ -1,10 +1,18 @@
 """Options and console shared by the commands."""
 from __future__ import annotations
 
+import os
 import sys
 
 from rich.console import Console
 
-# Piped output (logs, CI) gets wide tables instead of rich's 80-column default.
-console = Console(stderr=False, width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+
+def _width(stream) -> int | None:
+    """A terminal's own width (or $COLUMNS); piped output (logs, CI) gets 160 columns, not rich's 80."""
+    return None if stream.isatty() or os.environ.get("COLUMNS") else 160
+
+
+console = Console(stderr=False, width=_width(sys.stdout))
+err_console = Console(stderr=True, width=_width(sys.stderr))
+
+SET_HELP = "override a config field, KEY=VALUE; repeatable; 'harness config' lists every key"

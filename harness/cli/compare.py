@@ -25,12 +25,15 @@ def comparison_table(title: str, result: dict) -> Table:
     return table
 
 
-@app.command()
+@app.command(epilog="Example: harness compare reports/prev reports/curr"
+                    " | harness compare reports/curr --methods four_objective,clip_single")
 def compare(
-    runs: list[Path] = typer.Argument(..., help="run directories; each later one is compared with the first"),
-    methods: Optional[str] = typer.Option(None, help="A,B: compare two methods of one run (A - B)"),
-    out: Optional[Path] = typer.Option(None, help="comparison report folder (default reports/compare-...)"),
-    bootstrap: int = typer.Option(1000, help="bootstrap resamples for the intervals"),
+    runs: list[Path] = typer.Argument(..., metavar="RUN_DIR...",
+                                      help="run directories; each later one is compared with the first"),
+    methods: Optional[str] = typer.Option(None, metavar="A,B", help="A,B: compare two methods of one run (A - B)"),
+    out: Optional[Path] = typer.Option(None, metavar="DIR",
+                                       help="comparison report folder (default reports/compare-...)"),
+    bootstrap: int = typer.Option(1000, metavar="N", help="bootstrap resamples for the intervals"),
 ) -> None:
     """Match jobs by (caption, method, seed); report paired differences with intervals and p-values."""
     from harness.analysis.compare import compare_frames, describe_mismatch, run_label

@@ -9,12 +9,13 @@ from harness.cli.common import console
 from harness.cli.main import app
 
 
-@app.command()
+@app.command(epilog="Example: harness failures reports/normal --below clipscore=0.6 --into suites/failed_captions")
 def failures(
-    run_dir: Path = typer.Argument(..., help="a run directory"),
-    below: str = typer.Option(..., help="METRIC=THRESHOLD, e.g. clipscore=0.6 (mean over seeds)"),
-    into: Path = typer.Option(Path("suites/failed_captions"), help="the suite to add the captions to"),
-    method: str = typer.Option("four_objective", help="whose selected images are judged"),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="a run directory"),
+    below: str = typer.Option(..., metavar="METRIC=THRESHOLD",
+                              help="METRIC=THRESHOLD, e.g. clipscore=0.6 (mean over seeds)"),
+    into: Path = typer.Option(Path("suites/failed_captions"), metavar="SUITE", help="the suite to add the captions to"),
+    method: str = typer.Option("four_objective", metavar="METHOD", help="whose selected images are judged"),
 ) -> None:
     """Add the captions whose selected image scored below the threshold to a suite, with provenance."""
     from harness.suites.failures import add_failures, parse_below

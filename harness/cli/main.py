@@ -1,43 +1,79 @@
-"""The `harness` command. User errors are one line on stderr and exit code 2, never a traceback."""
+"""The `harness` command. User errors are one line on stderr and exit code 2, never a traceback.
+
+typer 0.29 carries its own click (`typer._click`) and no longer depends on click, so usage errors
+are matched against the click typer actually uses, whichever that is.
+"""
 from __future__ import annotations
 
 import sys
+from typing import Optional
 
 import typer
 
+from harness import __version__
 from harness.errors import HarnessError
 
+EPILOG = "Examples: harness run suites/smoke | harness report reports/smoke | harness models check tiny"
+RESUME_HINT = "interrupted: finished work is saved; rerun the same command to resume"
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None, epilog=EPILOG,
                   help="Evaluate caption-to-image search in a GAN's latent space.")
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"harness {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: Optional[bool] = typer.Option(None, "--version", callback=_show_version, is_eager=True,
+                                                 help="print the version and exit")) -> None:
+    """Evaluate caption-to-image search in a GAN's latent space."""
+
+
 def _register() -> None:
-    from harness.cli import ablate, compare, failures, metrics, models, regress, report, run, search  # noqa: F401  (commands register themselves on `app`)
+    import importlib
+
+    for command in ("ablate", "compare", "config", "failures", "metrics", "models", "regress", "report", "run",
+                    "search"):
+        importlib.import_module(f"harness.cli.{command}")  # each registers itself on `app`
+
+
+def _usage_exceptions():
+    """The exceptions module of the click typer uses: its vendored copy (typer >= 0.26), else click's."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # an older typer that depends on click
+        from click import exceptions
+    return exceptions
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     _register()
+    usage = _usage_exceptions()
     try:
         code = app(args=argv, standalone_mode=False)  # returns the exit code of typer.Exit in this mode
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted: finished work is saved; rerun the same command to resume", file=sys.stderr)
+    except (KeyboardInterrupt, typer.Abort):
+        print(RESUME_HINT, file=sys.stderr)
         return 130
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            return exc.exit_code
-        if isinstance(exc, click.ClickException):
-            print(f"error: {exc.format_message()}", file=sys.stderr)
-            return 2
-        if isinstance(exc, click.exceptions.Abort):
-            print("aborted", file=sys.stderr)
-            return 130
-        raise
+    except typer.Exit as exc:
+        return exc.exit_code
+    except usage.UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `harness`, `harness models`: help, not an error
+            print(exc.ctx.get_help() if exc.ctx else exc.format_message())
+            return 0
+        command = exc.ctx.command_path if exc.ctx else "harness"
+        print(f"error: {exc.format_message()} (see '{command} --help')", file=sys.stderr)
+        return 2
+    except usage.ClickException as exc:
+        print(f"error: {exc.format_message()}", file=sys.stderr)
+        return 2
     return code if isinstance(code, int) else 0
 
 

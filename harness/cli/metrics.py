@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from harness.cli.common import console
+from harness.cli.common import SET_HELP, console
 from harness.cli.main import app
 
 
@@ -27,12 +27,14 @@ def compute_and_show(rundir, cfg, device: str = "cpu", search_clip=None, referen
     return result
 
 
-@app.command()
+@app.command(epilog="Example: harness metrics reports/smoke --reference data/coco-val --set metrics.bootstrap=2000")
 def metrics(
-    run_dir: Path = typer.Argument(..., help="a run directory written by harness run"),
-    reference: Optional[str] = typer.Option(None, help="FID/KID reference: image folder or .npz statistics"),
-    device: str = typer.Option("cpu", help="torch device"),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="override a metrics field: metrics.key=value"),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="a run directory written by harness run"),
+    reference: Optional[str] = typer.Option(None, metavar="PATH",
+                                            help="FID/KID reference: image folder or .npz statistics"),
+    device: str = typer.Option("cpu", metavar="DEVICE", help="torch device: cpu, cuda, cuda:N or mps"),
+    set_: Optional[list[str]] = typer.Option(None, "--set", metavar="KEY=VALUE",
+                                             help=SET_HELP.replace("a config field", "a metrics field")),
 ) -> None:
     """Recompute every metric of RUN_DIR (CLIPScore, FID/KID, correlations, hypervolume, paired tests)."""
     from harness.metrics.checks import check_metrics
@@ -40,7 +42,13 @@ def metrics(
 
     rundir, manifest = existing_run(run_dir)
     cfg = metrics_config(manifest, set_ or [])
-    check_metrics(cfg, reference)
+    from harness.models.device import check_device
+
+    check_device(device)
+    from harness.config.schema import ModelsConfig
+    from harness.config.typed import from_dict
+
+    check_metrics(cfg, from_dict(ModelsConfig, manifest["config"]["models"], "manifest.json"), reference)
     with rundir:
         compute_and_show(rundir, cfg, device=device, reference=reference)
     console.print(f"wrote {rundir.path / 'metrics.json'}")

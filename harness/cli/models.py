@@ -1,5 +1,8 @@
-"""`harness models {list,check,fetch} [PROFILE]`: which weights a profile needs, are they here, get them."""
+"""`harness models {list,check,fetch} [PROFILE]`: which weights a profile needs (the CLIPScore
+evaluator included), are they here, get them."""
 from __future__ import annotations
+
+import os
 
 import typer
 from rich.table import Table
@@ -8,64 +11,95 @@ from harness.cli.common import console
 from harness.cli.main import app
 from harness.errors import HarnessError, WeightsMissingError
 
-models_app = typer.Typer(no_args_is_help=True, help="Model weights: list, check, fetch.")
+PROFILES = ("default", "random", "tiny")
+PROFILE_HELP = "model profile: default (real weights), random (real architectures, random weights) or tiny"
+HUB_HOSTS = ("huggingface.co", "download.pytorch.org")
+
+models_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                         help="Model weights of a profile (default, random, tiny): list, check, fetch.")
 app.add_typer(models_app, name="models")
 
 
-def _cfg(profile: str):
-    from harness.config.schema import ModelsConfig
+def _cfgs(profile: str):
+    from harness.config.schema import MetricsConfig, ModelsConfig
 
-    if profile not in ("default", "random", "tiny"):
-        raise HarnessError(f"unknown model profile {profile!r}: use default, random or tiny")
-    return ModelsConfig(profile=profile)
+    if profile not in PROFILES:
+        raise HarnessError(f"unknown model profile {profile!r}: use {', '.join(PROFILES)}")
+    return ModelsConfig(profile=profile), MetricsConfig()
 
 
-@models_app.command("list")
-def list_(profile: str = typer.Argument("default")) -> None:
-    """The model ids a profile uses."""
-    from harness.models import resolve_spec
+def _ids(profile: str) -> dict[str, str]:
+    from harness.models.profiles import clip_id, evaluator_spec, resolve_spec
 
+    models, metrics = _cfgs(profile)
+    name, pretrained, _ = evaluator_spec(models, metrics)
+    return {**resolve_spec(models).ids(), "evaluator (CLIPScore)": clip_id(name, pretrained)}
+
+
+@models_app.command("list", epilog="Example: harness models list tiny")
+def list_(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFILE_HELP)) -> None:
+    """The model ids a profile uses, the CLIPScore evaluator included."""
     table = Table(title=f"profile {profile}")
     table.add_column("model")
-    table.add_column("id")
-    for key, value in resolve_spec(_cfg(profile)).ids().items():
+    table.add_column("id", overflow="fold")
+    for key, value in _ids(profile).items():
         table.add_row(key, value)
     console.print(table)
 
 
-@models_app.command()
-def check(profile: str = typer.Argument("default")) -> None:
-    """Are the profile's weights in the local caches? Answers in seconds, without network."""
-    import os
-
+@models_app.command(epilog="Example: harness models check default")
+def check(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFILE_HELP)) -> None:
+    """Are every weight a run needs (the evaluator's too) in the local caches? Seconds, no network;
+    every missing one is named in one line (exit 2)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from harness.models import check_models
 
-    files = check_models(_cfg(profile))
+    models, metrics = _cfgs(profile)
+    files = check_models(models, metrics)
     table = Table(title=f"profile {profile}: weights found")
     table.add_column("model")
-    table.add_column("files")
+    table.add_column("files", overflow="fold")
     for key, paths in files.items():
         table.add_row(key, "\n".join(map(str, paths)) or "(random weights)")
     console.print(table)
 
 
-@models_app.command()
-def fetch(profile: str = typer.Argument("default")) -> None:
-    """Download the profile's weights into each library's usual cache (needs a network)."""
-    from harness.models import check_models, resolve_spec
+def check_network(hosts=HUB_HOSTS, timeout: float = 5.0) -> None:
+    """One quick look before downloading: offline is one line in seconds, not a minute of retries."""
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if os.environ.get(var, "").strip().lower() in ("1", "true", "yes", "on"):
+            raise HarnessError(f"{var} is set, so nothing can be downloaded; unset it on a machine with a network "
+                               "and run 'harness models fetch' again")
+    import socket
 
-    cfg = _cfg(profile)
-    spec = resolve_spec(cfg)
+    for host in hosts:
+        try:
+            socket.create_connection((host, 443), timeout=timeout).close()
+        except OSError as exc:
+            raise HarnessError(f"no network: cannot reach {host} ({exc.strerror or type(exc).__name__}); run "
+                               "'harness models fetch' on a machine with a network, or place the files by hand "
+                               "(README: Model profiles)") from None
+
+
+@models_app.command(epilog="Example: harness models fetch default")
+def fetch(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFILE_HELP)) -> None:
+    """Download the profile's weights (and the evaluator's) into each library's usual cache (needs a network)."""
+    from harness.models import check_models, resolve_spec
+    from harness.models.profiles import evaluator_spec
+
+    models, metrics = _cfgs(profile)
     if profile != "default":
         console.print(f"profile {profile} needs no download")
         return
     try:
-        check_models(cfg)
+        check_models(models, metrics)
         console.print("all weights already present")
         return
     except WeightsMissingError:
         pass
+    check_network()
+    spec = resolve_spec(models)
+    name, pretrained, _ = evaluator_spec(models, metrics)
     try:
         import open_clip
         from huggingface_hub import snapshot_download
@@ -74,6 +108,7 @@ def fetch(profile: str = typer.Argument("default")) -> None:
         from harness.models import biggan
 
         open_clip.create_model(spec.clip, pretrained=spec.clip_pretrained)
+        open_clip.create_model(name, pretrained=pretrained)
         VGG19_BN_Weights[spec.classifier_weights].get_state_dict(progress=True)
         snapshot_download(spec.words, allow_patterns=["*.json", "*.txt", "*.safetensors"])
         biggan.resolve(spec.generator, offline=False)
@@ -82,5 +117,5 @@ def fetch(profile: str = typer.Argument("default")) -> None:
     except Exception as exc:
         raise HarnessError(f"download failed ({type(exc).__name__}); check the network and retry "
                            "'harness models fetch'") from None
-    check_models(cfg)
+    check_models(models, metrics)
     console.print("all weights fetched")

@@ -3,14 +3,21 @@ search-loop Callback per job."""
 from __future__ import annotations
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Column
 
 from harness.executors.observer import Observer
-from harness.search.loop import Callback
+from harness.search.callbacks import Callback
 
 
 def make_progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TextColumn("eta"), TimeRemainingColumn(), transient=False)
+    """Counts, elapsed time and ETA always show: at 80 columns the description is cut, never the numbers."""
+    from harness.cli.common import console
+
+    description = TextColumn("{task.description}", table_column=Column(ratio=3, no_wrap=True, overflow="ellipsis",
+                                                                        min_width=12))
+    return Progress(description, BarColumn(bar_width=None, table_column=Column(ratio=1, min_width=6)),
+                    MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                    transient=False, expand=True, console=console)
 
 
 class GenerationProgress(Callback):

@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from harness.cli.common import console
+from harness.cli.common import SET_HELP, console
 from harness.cli.main import app
 
 
@@ -18,18 +18,22 @@ def load_run_config(manifest: dict, sets: list[str], device: str | None = None):
     return build_run_config(manifest["config"], sets=sets, where="the run's manifest.json config", device=device)
 
 
-@app.command()
+@app.command(epilog="Example: harness regress reports/smoke --tolerance image_real=1e-3")
 def regress(
-    run_dir: Path = typer.Argument(..., help="a run directory (or a committed reference run)"),
-    reference: Optional[Path] = typer.Option(None, help="compare against this reference file, not the archive"),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="a run directory (or a committed reference run)"),
+    reference: Optional[Path] = typer.Option(None, metavar="FILE",
+                                             help="compare against this reference file, not the archive"),
     update: bool = typer.Option(False, help="write the new scores as the reference (--reference, or "
                                              "RUN_DIR/regress_reference.json) and exit 0"),
-    tolerance: Optional[list[str]] = typer.Option(None, help="CRITIC=MAX_ABS_CHANGE (default 1e-4 each)"),
-    device: Optional[str] = typer.Option(None, help="torch device"),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="override a config field: key=value"),
+    tolerance: Optional[list[str]] = typer.Option(None, metavar="CRITIC=MAX",
+                                                  help="CRITIC=MAX_ABS_CHANGE (default 1e-4 each); repeatable"),
+    device: Optional[str] = typer.Option(None, metavar="DEVICE", help="torch device: cpu, cuda, cuda:N or mps"),
+    set_: Optional[list[str]] = typer.Option(None, "--set", metavar="KEY=VALUE",
+                                             help=SET_HELP),
 ) -> None:
     """Rescore RUN_DIR's stored images with the current critics; exit 1 when a critic moved beyond tolerance."""
-    from harness.analysis.regress import compare, parse_tolerances, read_reference, rescore, stored_images, write_reference
+    from harness.analysis.regress import (compare, parse_tolerances, read_reference, rescore, stored_images,
+                                          write_reference)
     from harness.rundir import existing_run
     from harness.search.system import build_system
 

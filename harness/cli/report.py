@@ -9,9 +9,9 @@ from harness.cli.common import console
 from harness.cli.main import app
 
 
-@app.command()
+@app.command(epilog="Example: harness report reports/smoke --svg")
 def report(
-    run_dir: Path = typer.Argument(..., help="a run directory written by harness run"),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="a run directory written by harness run"),
     svg: bool = typer.Option(False, help="also write every figure as SVG"),
 ) -> None:
     """Re-render RUN_DIR/report.md and RUN_DIR/figures/ from the archive, metrics.json and images."""

@@ -6,27 +6,33 @@ from typing import Optional
 
 import typer
 
-from harness.cli.common import console, err_console
+from harness.cli.common import SET_HELP, console, err_console
 from harness.cli.main import app
 
 
-@app.command()
+@app.command(epilog="Example: harness run suites/smoke --seeds 0,1 --set critics.image_real.temperature=0.5")
 def run(
-    suite: Path = typer.Argument(..., help="suite folder (with suite.yaml), e.g. suites/smoke"),
-    methods: Optional[str] = typer.Option(None, help="comma-separated methods (default: the suite's)"),
-    seeds: Optional[str] = typer.Option(None, help="comma-separated seeds (default: the suite's)"),
-    models: Optional[str] = typer.Option(None, help="model profile: default, random or tiny (default: the suite's)"),
-    device: Optional[str] = typer.Option(None, help="torch device (default: cpu)"),
-    out: Optional[Path] = typer.Option(None, help="run directory (default: reports/<suite name>)"),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="override a config field: key=value"),
-    limit: Optional[int] = typer.Option(None, help="only the first N captions"),
-    executor: str = typer.Option("local", help="local (this process) or ray (pip install -e .[ray])"),
-    address: Optional[str] = typer.Option(None, help="ray: join a cluster (auto or HOST:PORT); default: "
+    suite: Path = typer.Argument(..., metavar="SUITE", help="suite folder (with suite.yaml), e.g. suites/smoke"),
+    methods: Optional[str] = typer.Option(None, metavar="A,B",
+                                          help="comma-separated methods of baselines/ (default: the suite's)"),
+    seeds: Optional[str] = typer.Option(None, metavar="0,1,2", help="comma-separated seeds (default: the suite's)"),
+    models: Optional[str] = typer.Option(None, metavar="PROFILE",
+                                         help="model profile: default, random or tiny (default: the suite's)"),
+    device: Optional[str] = typer.Option(None, metavar="DEVICE",
+                                         help="torch device: cpu, cuda, cuda:N or mps (default: cpu)"),
+    out: Optional[Path] = typer.Option(None, metavar="DIR", help="run directory (default: reports/<suite name>)"),
+    set_: Optional[list[str]] = typer.Option(None, "--set", metavar="KEY=VALUE",
+                                             help=SET_HELP),
+    limit: Optional[int] = typer.Option(None, metavar="N", help="only the first N captions"),
+    executor: str = typer.Option("local", metavar="local|ray",
+                                 help="local (this process) or ray (pip install -e .[ray])"),
+    address: Optional[str] = typer.Option(None, metavar="auto|HOST:PORT",
+                                          help="ray: join a cluster (auto or HOST:PORT); default: "
                                                      "start a local Ray instance"),
-    workers: int = typer.Option(2, help="ray: actors in the pool, each keeping the models loaded"),
-    gpus_per_job: float = typer.Option(0.0, help="ray: GPUs reserved by each actor"),
-    cpus_per_worker: float = typer.Option(1.0, help="ray: CPUs reserved by each actor"),
-    retries: int = typer.Option(2, help="ray: extra attempts of a job whose worker died or raised"),
+    workers: int = typer.Option(2, metavar="N", help="ray: actors in the pool, each keeping the models loaded"),
+    gpus_per_job: float = typer.Option(0.0, metavar="X", help="ray: GPUs reserved by each actor"),
+    cpus_per_worker: float = typer.Option(1.0, metavar="X", help="ray: CPUs reserved by each actor"),
+    retries: int = typer.Option(2, metavar="N", help="ray: extra attempts of a job whose worker died or raised"),
 ) -> None:
     """Run a suite; rerunning the same command resumes it. Writes manifest, archive, images, metrics."""
     from harness.errors import ConfigError
@@ -45,13 +51,14 @@ def run(
 
         ray_options = RayOptions(address=address, workers=workers, gpus_per_job=gpus_per_job,
                                  cpus_per_worker=cpus_per_worker, retries=retries)
-    from harness.analysis.pipeline import run_pipeline
-    from harness.cli.progress import RichObserver, make_progress
-    from harness.cli.tables import metrics_table, summary_table
     from harness.suites import load_suite
 
     loaded = load_suite(suite, methods=methods, seeds=seeds, models=models, device=device, sets=set_ or [],
-                        limit=limit)
+                        limit=limit)  # every input check before torch is imported
+    from harness.analysis.pipeline import run_pipeline
+    from harness.cli.progress import RichObserver, make_progress
+    from harness.cli.tables import metrics_table, summary_table
+
     for warning in loaded.warnings:
         err_console.print(f"warning: {warning}")
     with make_progress() as progress:

@@ -7,20 +7,22 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from harness.cli.common import console
+from harness.cli.common import SET_HELP, console
 from harness.cli.main import app
 from harness.errors import HarnessError
 
 
-@app.command()
+@app.command(epilog='Example: harness search "a cat is lay on the table." --models tiny --out reports/search/cat')
 def search(
-    caption: str = typer.Argument(..., help="the caption to turn into an image"),
-    method: str = typer.Option("four_objective", help="a method of baselines/ or a YAML file"),
-    models: str = typer.Option("default", help="model profile: default, random or tiny"),
-    seed: int = typer.Option(0, help="seed of the initial latents and the optimizer"),
-    out: Path = typer.Option(Path("reports/search"), help="output folder"),
-    device: str = typer.Option("cpu", help="torch device"),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="override a config field: key=value"),
+    caption: str = typer.Argument(..., metavar="CAPTION", help="the caption to turn into an image"),
+    method: str = typer.Option("four_objective", metavar="METHOD", help="a method of baselines/ or a YAML file"),
+    models: str = typer.Option("default", metavar="PROFILE", help="model profile: default, random or tiny"),
+    seed: int = typer.Option(0, metavar="N", help="seed of the initial latents and the optimizer"),
+    out: Path = typer.Option(Path("reports/search"), metavar="DIR",
+                             help="output folder (new, empty, or an earlier harness search output)"),
+    device: str = typer.Option("cpu", metavar="DEVICE", help="torch device: cpu, cuda, cuda:N or mps"),
+    set_: Optional[list[str]] = typer.Option(None, "--set", metavar="KEY=VALUE",
+                                             help=SET_HELP),
 ) -> None:
     """Search one caption; write manifest.json, archive.parquet (+ scores.csv), selected.png and population/ to OUT."""
     from harness.cli.progress import GenerationProgress
@@ -38,6 +40,9 @@ def search(
     cfg = build_run_config(sets=set_ or [], models__profile=models, device=device)
     check_writable(out)
     prepare_search_out(out)
+    from harness.models.device import check_device
+
+    check_device(cfg.device)
     system = build_system(cfg)
     with GenerationProgress(cfg.search.generations, f"{method} seed {seed}") as progress:
         result = search_caption(caption, method=method, seed=seed, out=out, system=system, callbacks=[progress])

@@ -15,7 +15,7 @@ def arrow(higher_is_better: bool) -> str:
 def summary_table(archive: pd.DataFrame, title: str) -> Table:
     """Per method: mean ± sd of each score of the selected images, and N."""
     table = Table(title=title)
-    table.add_column("method")
+    table.add_column("method", overflow="fold", min_width=8)
     for name in SCORE_NAMES:
         table.add_column(f"{name} {arrow(CRITICS[name].higher_is_better)}", justify="right")
     table.add_column("N", justify="right")
@@ -33,7 +33,7 @@ def metrics_table(result: dict) -> Table:
     ev = result["evaluator"]
     note = " (evaluator = search model)" if ev["same_model"] else ""
     table = Table(title=f"metrics: CLIPScore by {ev['clip']}{note}")
-    table.add_column("method")
+    table.add_column("method", overflow="fold", min_width=8)
     table.add_column("CLIPScore ↑", justify="right")
     table.add_column("in-loop CLIPScore ↑", justify="right")
     table.add_column("hacking gap ↓", justify="right")

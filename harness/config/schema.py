@@ -116,8 +116,10 @@ class SearchConfig:
 
 @dataclass
 class MetricsConfig:
-    evaluator_clip: str = "ViT-L-14"  # CLIPScore evaluator (open_clip name or 'local-dir:PATH'); "search" = same model
-    evaluator_pretrained: Optional[str] = "openai"  # its pretrained tag or checkpoint file
+    # CLIPScore judge: None = the profile's held-out one (harness.models.profiles.evaluator_spec); an open_clip
+    # name or 'local-dir:PATH'; "search" = the search's own CLIP (the report then says so)
+    evaluator_clip: Optional[str] = None
+    evaluator_pretrained: Optional[str] = None  # its tag or file; None = openai in profile default, else random
     reference: Optional[str] = None  # FID/KID reference: a folder of real images or a saved .npz statistics file
     fid_features: str = "inception"  # inception | clip | tiny: FID/KID feature extractor
     kid_subset_size: int = 50  # KID subset size, lowered to the smaller set's size when N is small

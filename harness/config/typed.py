@@ -151,3 +151,40 @@ def apply_override(data: dict, key: str, value: Any, where: str) -> None:
             raise ConfigError(f"{where}: cannot set '{key}': '{part}' is not a mapping")
         node = child
     node[parts[-1]] = value
+
+
+def field_comments(cls) -> dict[str, str]:
+    """The `# comment` after (or on the lines just above) each field of a config dataclass."""
+    import inspect
+    import re
+
+    comments, above = {}, []
+    for line in inspect.getsource(cls).splitlines()[1:]:
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            above.append(stripped.lstrip("# "))
+            continue
+        match = re.match(r"\s+(\w+)\s*:[^#]*?(?:#\s*(.*))?$", line)
+        if match and not stripped.startswith(("def ", "@")):
+            comments[match.group(1)] = " ".join([*above, match.group(2) or ""]).strip()
+        above = []
+    return comments
+
+
+def describe_fields(cls, prefix: str = "") -> list[tuple[str, str, str]]:
+    """(dotted key, default, comment) of every settable field under `cls`, nested sections flattened."""
+    rows = []
+    comments = field_comments(cls)
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        else:
+            default = dataclasses.MISSING
+        if dataclasses.is_dataclass(default):
+            rows += describe_fields(type(default), f"{prefix}{f.name}.")
+        else:
+            shown = "(required)" if default is dataclasses.MISSING else repr(default)
+            rows.append((f"{prefix}{f.name}", shown, comments.get(f.name, "")))
+    return rows

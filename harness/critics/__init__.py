@@ -1,81 +1,21 @@
-"""The four critics, by name, and the Scorer that runs them with shared backbone work."""
+"""The four critics, by name, and the Scorer that runs them with shared backbone work.
+
+The names are here without importing torch (input checks run before any model); the critic
+classes, `CRITICS` (whose order is SCORE_NAMES) and the `Scorer` load on first use from
+harness.critics.registry.
+"""
 from __future__ import annotations
 
-import numpy as np
-import torch
-
-from harness.critics.base import CaptionContext, Critic, Features, crop_boxes
-from harness.critics.image_real import ImageRealCritic
-from harness.critics.region_word import RegionWordCritic
-from harness.critics.text_image import TextImageCritic
-from harness.critics.word_label import WordLabelCritic
-
-CRITICS: dict[str, type[Critic]] = {
-    "text_image": TextImageCritic,
-    "image_real": ImageRealCritic,
-    "region_word": RegionWordCritic,
-    "word_label": WordLabelCritic,
-}
-SCORE_NAMES = tuple(CRITICS)
+SCORE_NAMES = ("text_image", "image_real", "region_word", "word_label")
+_LAZY = ("CRITICS", "CaptionContext", "Critic", "Features", "Scorer", "crop_boxes", "make_critics")
 
 
-def make_critics(clip, classifier, words, cfg) -> dict[str, Critic]:
-    """The four critics on the given backbones; cfg is a CriticsConfig."""
-    return {
-        "text_image": TextImageCritic(clip, cfg.text_image),
-        "image_real": ImageRealCritic(classifier, cfg.image_real),
-        "region_word": RegionWordCritic(clip, cfg.region_word),
-        "word_label": WordLabelCritic(classifier, words, cfg.word_label),
-    }
+def __getattr__(name: str):
+    if name in _LAZY:
+        from harness.critics import registry
+
+        return getattr(registry, name)
+    raise AttributeError(f"module 'harness.critics' has no attribute {name!r}")
 
 
-class Scorer:
-    """Scores images with all four critics, sharing work.
-
-    Per image: one classifier pass (image_real and word_label), one full-image CLIP pass, one CLIP
-    pass per crop. Per caption: the text encodings, cached in the CaptionContext.
-    """
-
-    def __init__(self, critics: dict[str, Critic], clip, classifier, grid: int, center: bool):
-        self.critics = critics
-        self.clip = clip
-        self.classifier = classifier
-        self.grid = grid
-        self.center = center
-        self._contexts: dict[str, CaptionContext] = {}
-
-    @classmethod
-    def from_models(cls, models, cfg) -> "Scorer":
-        critics = make_critics(models.clip, models.classifier, models.words, cfg)
-        return cls(critics, models.clip, models.classifier, cfg.region_word.grid, cfg.region_word.center)
-
-    def context(self, caption: str) -> CaptionContext:
-        """The caption's context, built once per caption."""
-        if caption not in self._contexts:
-            self._contexts[caption] = CaptionContext(caption)
-        return self._contexts[caption]
-
-    def score(self, images: torch.Tensor, caption: str, timer=None) -> dict[str, np.ndarray]:
-        """images: float [B, 3, H, W] in [0, 1] -> {critic name: float64 [B]}.
-
-        timer: an optional harness.perf.Stopwatch; each backbone pass is charged to the critic(s) it serves.
-        """
-        from harness.critics.timing import phase
-
-        ctx = self.context(caption)
-        features = Features(images, clip=self.clip, classifier=self.classifier, grid=self.grid, center=self.center)
-        with phase(timer, "text_image (CLIP image)"):
-            features.clip_image
-        with phase(timer, "region_word (CLIP crops)"):
-            features.clip_crops
-        with phase(timer, "image_real + word_label (classifier)"):
-            features.logits
-        out = {}
-        for name, critic in self.critics.items():
-            with phase(timer, f"{name} (text, scoring)"):
-                out[name] = critic.score(images, ctx, features).double().numpy()
-        return out
-
-
-__all__ = ["CRITICS", "SCORE_NAMES", "CaptionContext", "Critic", "Features", "Scorer", "crop_boxes",
-           "make_critics"]
+__all__ = ["SCORE_NAMES", *_LAZY]

@@ -3,25 +3,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.config.schema import MetricsConfig
+from harness.config.schema import MetricsConfig, ModelsConfig
 from harness.errors import ConfigError, WeightsMissingError
 
 
-def check_metrics(cfg: MetricsConfig, reference: str | None = None) -> None:
-    from harness.models.profiles import clip_weights_file
+def check_metrics(cfg: MetricsConfig, models: ModelsConfig | None = None, reference: str | None = None) -> None:
+    """The reference set and feature extractor; with `models`, also the evaluator's weights."""
+    if models is not None:
+        from harness.models.profiles import clip_files, clip_id, evaluator_spec
 
-    if cfg.evaluator_clip != "search":
-        if cfg.evaluator_clip.startswith("local-dir:"):
-            if not Path(cfg.evaluator_clip[len("local-dir:"):]).is_dir():
-                raise ConfigError(f"metrics.evaluator_clip: folder {cfg.evaluator_clip} not found")
-        else:
-            try:
-                clip_weights_file(cfg.evaluator_clip, cfg.evaluator_pretrained)
-            except WeightsMissingError:
-                raise WeightsMissingError(
-                    f"CLIPScore evaluator weights {cfg.evaluator_clip}/{cfg.evaluator_pretrained} are not in the "
-                    "Hugging Face cache; run 'harness models fetch' with a network, or set "
-                    "metrics.evaluator_clip=search to score with the search's own CLIP") from None
+        name, pretrained, _ = evaluator_spec(models, cfg)
+        try:
+            clip_files(name, pretrained)
+        except WeightsMissingError:
+            raise WeightsMissingError(
+                f"CLIPScore evaluator weights {clip_id(name, pretrained)} are not in the local caches; run "
+                f"'harness models fetch {models.profile}' with a network, set metrics.evaluator_clip to a model "
+                "you have, or metrics.evaluator_clip=search to judge with the search's own CLIP") from None
     ref = reference or cfg.reference
     if ref:
         path = Path(ref).expanduser()

@@ -30,31 +30,23 @@ class Evaluator:
     same: bool  # the evaluator is the search's own CLIP
 
 
-def search_clip_spec(manifest: dict):
-    from harness.models.profiles import resolve_spec
-
-    return resolve_spec(from_dict(ModelsConfig, manifest["config"]["models"], "manifest.json"))
-
-
 def load_evaluator(cfg: MetricsConfig, manifest: dict, device: str, search_clip=None) -> Evaluator:
+    """The CLIPScore judge of harness.models.profiles.evaluator_spec, loaded (or `search_clip`, when
+    the judge is the search's own CLIP and it is already loaded)."""
     from harness.models.clip import load_clip
-    from harness.models.profiles import clip_weights_file
+    from harness.models.profiles import clip_id, clip_weights_file, evaluator_spec, resolve_spec
 
-    spec = search_clip_spec(manifest)
+    models = from_dict(ModelsConfig, manifest["config"]["models"], "manifest.json")
+    spec = resolve_spec(models)
     search_id = spec.ids()["clip"]
-    if cfg.evaluator_clip == "search":
-        if search_clip is None:
-            pretrained = spec.clip_pretrained
-            if pretrained and not spec.clip.startswith("local-dir:"):
-                pretrained = str(clip_weights_file(spec.clip, pretrained))
-            search_clip = load_clip(spec.clip, pretrained, device, tag=spec.clip_pretrained)
+    name, pretrained, same = evaluator_spec(models, cfg)
+    if same and search_clip is not None:
         return Evaluator(search_clip, search_id, search_id, True)
-    pretrained = cfg.evaluator_pretrained
-    if pretrained and not cfg.evaluator_clip.startswith("local-dir:"):
-        pretrained = str(clip_weights_file(cfg.evaluator_clip, pretrained))
-    model = load_clip(cfg.evaluator_clip, pretrained, device, tag=cfg.evaluator_pretrained)
-    eval_id = f"{cfg.evaluator_clip}/{cfg.evaluator_pretrained or 'random'}"
-    return Evaluator(model, eval_id, search_id, eval_id == search_id)
+    weights = pretrained
+    if pretrained and not name.startswith("local-dir:"):
+        weights = str(clip_weights_file(name, pretrained))
+    model = load_clip(name, weights, device, tag=pretrained)
+    return Evaluator(model, clip_id(name, pretrained), search_id, same)
 
 
 @dataclass

@@ -57,12 +57,19 @@ def file_sha256(path: Path) -> str:
     return _HASHES[key]
 
 
-def check_models(cfg: ModelsConfig) -> dict[str, list[Path]]:
-    """Are the weights of `cfg`'s profile in the local caches? Seconds, no network.
+def check_models(cfg: ModelsConfig, metrics=None) -> dict[str, list[Path]]:
+    """Are the weights of `cfg`'s profile (and, given a MetricsConfig, of its CLIPScore evaluator)
+    in the local caches? Seconds, no network.
 
-    Returns the weight files per model; raises WeightsMissingError naming the first missing one.
+    Returns the weight files per model; raises one WeightsMissingError naming every missing one.
     """
-    return weight_files(resolve_spec(cfg))
+    from harness.models.profiles import evaluator_spec
+
+    evaluator = None
+    if metrics is not None:
+        name, pretrained, same = evaluator_spec(cfg, metrics)
+        evaluator = None if same else (name, pretrained)
+    return weight_files(resolve_spec(cfg), evaluator)
 
 
 def load_generator_net(spec: ModelSpec, device: str):

@@ -32,9 +32,8 @@ class ModelSpec:
     generator: str
 
     def ids(self) -> dict[str, str]:
-        local_clip = self.clip.startswith("local-dir:")
         local_classifier = Path(self.classifier).is_dir()
-        return {"clip": self.clip if local_clip else f"{self.clip}/{self.clip_pretrained or 'random'}",
+        return {"clip": clip_id(self.clip, self.clip_pretrained),
                 "classifier": self.classifier if local_classifier else
                 f"{self.classifier}/{self.classifier_weights or 'random'}",
                 "words": self.words, "generator": self.generator}
@@ -67,6 +66,36 @@ def resolve_spec(cfg: ModelsConfig) -> ModelSpec:
         base["words"] = str(tiny.random_words_dir(cache))
     base["generator"] = _stylegan2_generator(base["generator"], cfg.profile, cache)
     return ModelSpec(profile=cfg.profile, **base)
+
+
+EVALUATORS = {"default": ("ViT-L-14", "openai"), "random": ("ViT-L-14", None), "tiny": ("tiny", None)}
+
+
+def evaluator_spec(models: ModelsConfig, metrics) -> tuple[str, str | None, bool]:
+    """The CLIPScore judge as (open_clip name or 'local-dir:PATH', pretrained, is the search's CLIP).
+
+    metrics.evaluator_clip: None = the profile's held-out judge (default: ViT-L-14/openai; random:
+    ViT-L-14 with random weights; tiny: a tiny CLIP of another width and seed); "search" = the
+    search's own CLIP; anything else is used as given (pretrained None: openai in the default profile).
+    """
+    spec = resolve_spec(models)
+    if metrics.evaluator_clip == "search":
+        return spec.clip, spec.clip_pretrained, True
+    if metrics.evaluator_clip is None:
+        name, pretrained = EVALUATORS[models.profile]
+        if name == "tiny":
+            cache = Path(models.cache_dir) if models.cache_dir else None
+            name = "local-dir:" + str(tiny.tiny_model_dir("evaluator_clip", cache))
+    else:
+        name = metrics.evaluator_clip
+        pretrained = metrics.evaluator_pretrained or (EVALUATORS["default"][1] if models.profile == "default"
+                                                      and not name.startswith("local-dir:") else None)
+    same = (name, pretrained) == (spec.clip, spec.clip_pretrained)
+    return name, pretrained, same
+
+
+def clip_id(name: str, pretrained: str | None) -> str:
+    return name if name.startswith("local-dir:") else f"{name}/{pretrained or 'random'}"
 
 
 STYLEGAN2 = "stylegan2_ada"
@@ -136,45 +165,67 @@ def words_folder(model: str) -> Path:
     return hit.parent
 
 
-def weight_files(spec: ModelSpec) -> dict[str, list[Path]]:
-    """The files holding each model's weights, found in local caches only (seconds, no network).
-
-    Raises WeightsMissingError naming the model and how to get it.
-    """
-    from harness.models import biggan
-    from harness.models.classifier import torchvision_checkpoint
-
-    files: dict[str, list[Path]] = {}
-    if spec.clip.startswith("local-dir:"):
-        folder = Path(spec.clip[len("local-dir:"):])
+def clip_files(name: str, pretrained: str | None) -> list[Path]:
+    if name.startswith("local-dir:"):
+        folder = Path(name[len("local-dir:"):])
         if not (folder / "open_clip_config.json").is_file():
             raise WeightsMissingError(f"CLIP folder {folder} has no open_clip_config.json")
-        files["clip"] = sorted(p for p in folder.iterdir() if p.suffix in (".bin", ".pth", ".safetensors"))
-    else:
-        hit = clip_weights_file(spec.clip, spec.clip_pretrained)
-        files["clip"] = [hit] if hit else []
+        return sorted(p for p in folder.iterdir() if p.suffix in (".bin", ".pth", ".safetensors"))
+    hit = clip_weights_file(name, pretrained)
+    return [hit] if hit else []
+
+
+def classifier_files(spec: ModelSpec) -> list[Path]:
+    from harness.models.classifier import torchvision_checkpoint
+
     if Path(spec.classifier).is_dir():
-        files["classifier"] = sorted(Path(spec.classifier).glob("*.pth"))
-    elif spec.classifier_weights:
-        path = Path(spec.classifier_weights)
-        path = path if path.is_file() else torchvision_checkpoint(spec.classifier_weights)
-        if not path.is_file():
-            raise WeightsMissingError(f"vgg19_bn weights {spec.classifier_weights} are not in torch.hub's cache "
-                                      f"({path}); run 'harness models fetch default' with a network, or pass "
-                                      "--set models.classifier_weights=FILE")
-        files["classifier"] = [path]
-    else:
-        files["classifier"] = []
-    folder = words_folder(spec.words)
-    files["words"] = sorted(p for p in folder.iterdir() if p.suffix in (".bin", ".safetensors"))
+        return sorted(Path(spec.classifier).glob("*.pth"))
+    if not spec.classifier_weights:
+        return []
+    path = Path(spec.classifier_weights)
+    path = path if path.is_file() else torchvision_checkpoint(spec.classifier_weights)
+    if not path.is_file():
+        raise WeightsMissingError(f"vgg19_bn weights {spec.classifier_weights} are not in torch.hub's cache "
+                                  f"({path}); run 'harness models fetch default' with a network, or pass "
+                                  "--set models.classifier_weights=FILE")
+    return [path]
+
+
+def generator_files(spec: ModelSpec) -> list[Path]:
+    from harness.models import biggan
+
     pickle_path = stylegan2_pickle(spec.generator)
     if spec.generator.startswith("random:"):
-        files["generator"] = []
-    elif pickle_path is not None:
+        return []
+    if pickle_path is not None:
         if not pickle_path.is_file():
             raise WeightsMissingError(f"StyleGAN2-ADA network pickle {pickle_path} does not exist; pass "
                                       "--set models.generator=stylegan2_ada:PATH to a network-snapshot-*.pkl")
-        files["generator"] = [pickle_path]
-    else:
-        files["generator"] = [biggan.resolve(spec.generator, offline=True) / "pytorch_model.bin"]
+        return [pickle_path]
+    return [biggan.resolve(spec.generator, offline=True) / "pytorch_model.bin"]
+
+
+def weight_files(spec: ModelSpec, evaluator: tuple[str, str | None] | None = None) -> dict[str, list[Path]]:
+    """The files holding each model's weights (and the CLIPScore evaluator's, when given as
+    (name, pretrained)), found in local caches only: seconds, no network.
+
+    Raises one WeightsMissingError naming every missing model and how to get it.
+    """
+    checks = {"clip": lambda: clip_files(spec.clip, spec.clip_pretrained),
+              "classifier": lambda: classifier_files(spec),
+              "words": lambda: sorted(p for p in words_folder(spec.words).iterdir()
+                                      if p.suffix in (".bin", ".safetensors")),
+              "generator": lambda: generator_files(spec)}
+    if evaluator is not None:
+        checks["evaluator"] = lambda: clip_files(*evaluator)
+    files, missing = {}, []
+    for key, check in checks.items():
+        try:
+            files[key] = check()
+        except WeightsMissingError as exc:
+            text = str(exc) if key != "evaluator" else str(exc).replace("models.clip_pretrained",
+                                                                        "metrics.evaluator_pretrained")
+            missing.append(f"{key}: {text}")
+    if missing:
+        raise WeightsMissingError(f"{len(missing)} model(s) missing — " + " | ".join(missing))
     return files

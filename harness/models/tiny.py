@@ -4,7 +4,8 @@ Each builder seeds torch, builds a small real model with the library's own class
 the way the real weights are distributed, so the same loaders read it back:
 
 * CLIP: an open_clip folder (`open_clip_config.json` + `open_clip_pytorch_model.bin`), read with
-  `open_clip.create_model('local-dir:...')`.
+  `open_clip.create_model('local-dir:...')`; `evaluator_clip` is a second one of another width and
+  seed, the profile's held-out CLIPScore judge.
 * classifier: torchvision's `VGG` class with a tiny layer config and a small head, saved as a
   state dict (`.pth`) beside a `config.json` naming the layer config.
 * words: a 1-layer `BertModel` + WordPiece vocabulary saved with `save_pretrained`, read by
@@ -34,6 +35,11 @@ TINY_CLIP_CFG = {
     "embed_dim": 32,
     "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "head_width": 16, "patch_size": 8},
     "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+}
+TINY_EVALUATOR_CLIP_CFG = {  # the tiny profile's held-out CLIPScore judge: another width and seed than TINY_CLIP_CFG
+    "embed_dim": 48,
+    "vision_cfg": {"image_size": 32, "layers": 1, "width": 48, "head_width": 16, "patch_size": 8},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 48, "heads": 3, "layers": 1},
 }
 TINY_VGG_CFG = {"layers": [8, "M", 16, "M", 32, "M"], "batch_norm": True, "hidden": 64,
                 "num_classes": 1000, "image_size": 32, "head_std": 2.0}
@@ -72,12 +78,13 @@ def _atomic_dir(target: Path, build) -> Path:
     return target
 
 
-def build_clip(folder: Path) -> None:
+def build_clip(folder: Path, cfg: dict | None = None, seed: int = 0) -> None:
     import open_clip
 
-    torch.manual_seed(0)
-    model = open_clip.CLIP(**TINY_CLIP_CFG)
-    config = {"model_cfg": TINY_CLIP_CFG,
+    cfg = cfg or TINY_CLIP_CFG
+    torch.manual_seed(seed)
+    model = open_clip.CLIP(**cfg)
+    config = {"model_cfg": cfg,
               "preprocess_cfg": {"mean": list(CLIP_MEAN), "std": list(CLIP_STD), "interpolation": "bicubic",
                                  "resize_mode": "shortest"}}
     (folder / "open_clip_config.json").write_text(json.dumps(config, indent=2))
@@ -157,7 +164,8 @@ def build_stylegan2(folder: Path, cfg: dict | None = None, seed: int = 0) -> Non
     write_network_pickle(folder / STYLEGAN2_PICKLE, net)
 
 
-BUILDERS = {"clip": build_clip, "classifier": build_classifier, "words": build_words, "generator": build_generator,
+BUILDERS = {"clip": build_clip, "evaluator_clip": lambda f: build_clip(f, TINY_EVALUATOR_CLIP_CFG, seed=1),
+            "classifier": build_classifier, "words": build_words, "generator": build_generator,
             "stylegan2": build_stylegan2}
 
 

@@ -13,6 +13,7 @@ import torch
 from harness.config.schema import MethodConfig, SearchConfig
 from harness.critics import SCORE_NAMES
 from harness.critics.timing import phase
+from harness.search.callbacks import Callback
 from harness.search.pick import PICKS, pareto_ranks
 from harness.search.strategies import Strategy, make_strategy
 
@@ -60,13 +61,6 @@ class SearchResult:
     @property
     def selected_scores(self) -> dict[str, float]:
         return {k: float(v[self.selected]) for k, v in self.scores.items()}
-
-
-class Callback:
-    """Observes the loop. Every hook is optional."""
-
-    def on_generation(self, record: GenerationRecord, strategy: Strategy) -> None:
-        pass
 
 
 def objective_index(method: MethodConfig) -> list[int]:

@@ -5,16 +5,16 @@ from pathlib import Path
 
 from harness.config import methods as method_files
 from harness.config.schema import MethodConfig
-from harness.critics import CRITICS
+from harness.critics import SCORE_NAMES
 from harness.errors import ConfigError
 from harness.search.pick import PICKS
 
 
 def check_method(method: MethodConfig, where: str) -> MethodConfig:
     for name in method.objectives:
-        if name not in CRITICS:
+        if name not in SCORE_NAMES:
             raise ConfigError(f"{where}: field 'objectives' names unknown critic {name!r} "
-                              f"(known: {', '.join(CRITICS)})")
+                              f"(known: {', '.join(SCORE_NAMES)})")
     if method.pick not in PICKS:
         raise ConfigError(f"{where}: field 'pick' names unknown policy {method.pick!r} (known: {', '.join(PICKS)})")
     return method

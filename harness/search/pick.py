@@ -6,11 +6,12 @@ of the method's objectives plus all four named scores, and returns one index.
 from __future__ import annotations
 
 import numpy as np
-from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
 
 def pareto_ranks(scores: np.ndarray) -> np.ndarray:
     """Non-dominated sorting rank of each row (0 = first front); scores [N, M], higher is better."""
+    from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
     scores = np.asarray(scores, dtype=np.float64)
     if scores.ndim == 1:
         scores = scores[:, None]

@@ -61,9 +61,21 @@ def read_yaml_captions(path: Path) -> list[Caption]:
         if isinstance(tags, str) or not isinstance(tags, list):
             raise ConfigError(f"{path}: caption #{i + 1}: 'tags' must be a list")
         cid = item.get("id", f"c{i + 1:03d}")
-        out.append(Caption(str(cid), item["caption"] if isinstance(item["caption"], str) else str(item["caption"]),
-                           tuple(map(str, tags)), item.get("category"), dict(item.get("provenance") or {})))
+        if not isinstance(cid, (str, int)) or isinstance(cid, bool):
+            raise ConfigError(f"{path}: caption #{i + 1}: 'id' must be text, got {_kind(cid)}")
+        text = item["caption"]
+        if text is None:
+            raise ConfigError(f"{path}: caption '{cid}' is empty")
+        if not isinstance(text, str):
+            raise ConfigError(f"{path}: caption '{cid}' must be text, got {_kind(text)} (quote it in the YAML)")
+        out.append(Caption(str(cid), text, tuple(map(str, tags)), item.get("category"),
+                           dict(item.get("provenance") or {})))
     return out
+
+
+def _kind(value) -> str:
+    return {list: "a list", dict: "a mapping", bool: "true/false", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__)
 
 
 def read_parti(path: Path) -> list[Caption]:
@@ -73,8 +85,14 @@ def read_parti(path: Path) -> list[Caption]:
         missing = {"Prompt", "Category", "Challenge"} - set(reader.fieldnames or [])
         if missing:
             raise ConfigError(f"{path}: not a PartiPrompts TSV (missing columns {', '.join(sorted(missing))})")
-        return [Caption(f"parti-{i:04d}", row["Prompt"], (row["Category"], row["Challenge"]), row["Category"])
-                for i, row in enumerate(reader)]
+        out = []
+        for i, row in enumerate(reader):
+            if None in row or any(row[k] is None for k in ("Prompt", "Category", "Challenge")):
+                raise ConfigError(f"{path}: line {reader.line_num}: expected the tab-separated columns "
+                                  f"{', '.join(reader.fieldnames)}, got {len([v for v in row.values() if v is not None])}"
+                                  " field(s)")
+            out.append(Caption(f"parti-{i:04d}", row["Prompt"], (row["Category"], row["Challenge"]), row["Category"]))
+        return out
 
 
 def read_geneval(path: Path) -> list[Caption]:
@@ -88,9 +106,15 @@ def read_geneval(path: Path) -> list[Caption]:
                 row = json.loads(line)
             except json.JSONDecodeError:
                 raise ConfigError(f"{path}: line {i + 1} is not JSON") from None
+            if not isinstance(row, dict):
+                raise ConfigError(f"{path}: line {i + 1} is {_kind(row)}, not a JSON object with a 'prompt'")
             if "prompt" not in row:
                 raise ConfigError(f"{path}: line {i + 1} has no 'prompt'")
+            if not isinstance(row["prompt"], str):
+                raise ConfigError(f"{path}: line {i + 1}: 'prompt' must be text, got {_kind(row['prompt'])}")
             tag = row.get("tag", "")
+            if not isinstance(tag, str):
+                raise ConfigError(f"{path}: line {i + 1}: 'tag' must be text, got {_kind(tag)}")
             out.append(Caption(f"geneval-{len(out):04d}", row["prompt"], (tag,) if tag else (), tag or None))
     return out
 
@@ -99,6 +123,17 @@ def read_text(path: Path) -> list[Caption]:
     """Plain text: one caption a line; blank lines are skipped."""
     lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
     return [Caption(f"line-{i + 1:04d}", ln) for i, ln in enumerate(lines) if ln]
+
+
+def control_character(text: str) -> str | None:
+    """The first control character in `text` (NUL, terminal escapes, newlines...) as U+XXXX, or None.
+    Any other Unicode text is welcome: the report's own language is Chinese."""
+    import unicodedata
+
+    for ch in text:
+        if unicodedata.category(ch) == "Cc":
+            return f"U+{ord(ch):04X}"
+    return None
 
 
 READERS = {"yaml": read_yaml_captions, "parti": read_parti, "geneval": read_geneval, "text": read_text}
@@ -113,7 +148,10 @@ def load_captions(path: Path, fmt: str | None = None, category: list[str] = (), 
     fmt = fmt or guess_format(path)
     if fmt not in READERS:
         raise ConfigError(f"{path}: unknown captions format {fmt!r}; set format to one of {', '.join(FORMATS)}")
-    captions = READERS[fmt](path)
+    try:
+        captions = READERS[fmt](path)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save the captions file as UTF-8") from None
     if category:
         wanted = {c.lower() for c in category}
         captions = [c for c in captions if (c.category or "").lower() in wanted]

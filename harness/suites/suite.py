@@ -13,9 +13,10 @@ from harness.config.typed import apply_override, from_dict, read_yaml
 from harness.critics.caption_words import caption_words
 from harness.errors import ConfigError, HarnessError
 from harness.search.methods import load_method
-from harness.suites.captions import FORMATS, Caption, load_captions
+from harness.suites.captions import FORMATS, Caption, control_character, load_captions
 
 
+SUITE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 CAPTION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a folder name in the run directory
 
 
@@ -52,10 +53,17 @@ class SuiteConfig:
             raise ConfigError(f"{where}: field 'methods' is empty; name at least one method of baselines/")
         if not self.seeds:
             raise ConfigError(f"{where}: field 'seeds' is empty; give at least one seed")
-        if len(set(self.seeds)) != len(self.seeds):
-            raise ConfigError(f"{where}: field 'seeds' repeats a seed")
+        check_seeds(self.seeds, f"{where}: field 'seeds'")
         if len(set(self.methods)) != len(self.methods):
             raise ConfigError(f"{where}: field 'methods' repeats a method")
+        if self.version < 1:
+            raise ConfigError(f"{where}: field 'version' must be >= 1")
+        if not self.name.strip() or not SUITE_NAME.fullmatch(self.name):
+            raise ConfigError(f"{where}: field 'name' {self.name!r} may use only letters, digits, '-', '_' and '.' "
+                              "(it names the default run directory)")
+        bad = control_character(self.description)
+        if bad:
+            raise ConfigError(f"{where}: field 'description' contains the control character {bad}; remove it")
 
 
 @dataclass
@@ -85,14 +93,33 @@ def suite_file(path: Path) -> Path:
     return file
 
 
-def _parse_list(value: str | None, kind):
+MAX_SEED = 2 ** 32 - 1  # numpy's seed range
+
+
+def check_seeds(seeds: list[int], where: str) -> None:
+    for s in seeds:
+        if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= MAX_SEED:
+            raise ConfigError(f"{where}: seed {s!r} must be a whole number in 0..{MAX_SEED}")
+    if len(set(seeds)) != len(seeds):
+        raise ConfigError(f"{where}: seed {next(s for s in seeds if seeds.count(s) > 1)} is repeated")
+
+
+def _parse_list(value: str | None, kind, option: str):
     if value is None:
         return None
-    items = [v.strip() for v in value.split(",") if v.strip()]
+    items = [v.strip() for v in value.split(",")]
+    if not all(items):
+        raise ConfigError(f"{option} {value!r}: an empty item; give a comma-separated list, e.g. "
+                          f"{option} {'0,1,2' if kind is int else 'four_objective,clip_single'}")
     try:
-        return [kind(v) for v in items]
+        out = [kind(v) for v in items]
     except ValueError:
-        raise ConfigError(f"--seeds {value!r}: seeds must be whole numbers, e.g. --seeds 0,1,2") from None
+        raise ConfigError(f"{option} {value!r}: seeds must be whole numbers, e.g. --seeds 0,1,2") from None
+    if kind is int:
+        check_seeds(out, option)
+    elif len(set(out)) != len(out):
+        raise ConfigError(f"{option} {value!r}: {next(m for m in out if out.count(m) > 1)!r} is repeated")
+    return out
 
 
 def load_suite(path: Path, methods: str | None = None, seeds: str | None = None, models: str | None = None,
@@ -112,6 +139,10 @@ def load_suite(path: Path, methods: str | None = None, seeds: str | None = None,
     for c in captions:
         if not c.text.strip():
             raise ConfigError(f"{cap_path}: caption '{c.id}' is empty")
+        bad = control_character(c.text) or control_character(c.id)
+        if bad:
+            raise ConfigError(f"{cap_path}: caption '{c.id.encode('unicode_escape').decode()}' contains the control "
+                              f"character {bad}; remove it (any other Unicode text is fine)")
         try:
             caption_words(c.text)
         except HarnessError as exc:
@@ -127,14 +158,14 @@ def load_suite(path: Path, methods: str | None = None, seeds: str | None = None,
             raise ConfigError(f"--limit {limit}: must be >= 1")
         captions = captions[:limit]
 
-    method_names = _parse_list(methods, str) or cfg.methods
+    method_names = _parse_list(methods, str, "--methods") or cfg.methods
     method_cfgs = []
     for name in method_names:
         try:
             method_cfgs.append(load_method(name))
         except ConfigError as exc:
             raise ConfigError(f"{where if methods is None else '--methods'}: {exc}") from None
-    seed_list = _parse_list(seeds, int) or cfg.seeds
+    seed_list = _parse_list(seeds, int, "--seeds") or cfg.seeds
 
     base: dict = {"models": {"profile": cfg.models}, "metrics": dict(cfg.metrics)}
     for key, value in cfg.overrides.items():
