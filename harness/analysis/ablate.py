@@ -127,22 +127,23 @@ def run_ablation(suite_path: Path, sets: list[str], out: Path | None = None, obs
 
     suite_args: methods, seeds, models, device, limit as for harness.suites.load_suite.
     """
+    from harness.rundir import RunDir, check_writable
+    from harness.suites import load_suite
+
+    sweep = parse_sweep(sets)
+    suites = [load_suite(suite_path, sets=point_sets(sweep, p), **suite_args) for p in sweep.points]  # all first
+    parent = out or Path("reports") / f"ablate-{suites[0].name}"
+    check_writable(parent)
+    from harness.analysis.ablation_report import write_ablation
     from harness.analysis.pipeline import check_inputs, run_pipeline
     from harness.analysis.regress import rescore, stored_images
     from harness.config.typed import to_dict
     from harness.critics import Scorer
     from harness.executors.observer import NULL
     from harness.models import load_models
-    from harness.analysis.ablation_report import write_ablation
-    from harness.rundir import RunDir, check_writable
     from harness.search.system import build_system
-    from harness.suites import load_suite
 
     observer = observer or NULL
-    sweep = parse_sweep(sets)
-    suites = [load_suite(suite_path, sets=point_sets(sweep, p), **suite_args) for p in sweep.points]  # all first
-    parent = out or Path("reports") / f"ablate-{suites[0].name}"
-    check_writable(parent)
     for point, s in zip(sweep.points, suites):
         check_inputs(s, parent / point_name(point))
     loaded: dict[str, object] = {}

@@ -70,13 +70,14 @@ def run_pipeline(suite, out: Path | None = None, observer: Observer = NULL, exec
     system: an already built harness.search.system.System to reuse (local executor only).
     """
     out = Path(out) if out else default_out(suite)
-    check_inputs(suite, out, system)
     rundir = RunDir(out)
     jobs = make_jobs(suite)
     keys = [j.key for j in jobs]
+    check_writable(out)
+    if out.is_dir() and rundir.read_manifest() is not None:  # another run's directory: refused before any model
+        open_manifest(rundir, suite, keys, {}, executor)
+    check_inputs(suite, out, system)
     with rundir:
-        if rundir.read_manifest() is not None:  # refuse another run's directory before loading any model
-            open_manifest(rundir, suite, keys, {}, executor)
         if system is None and executor == "local":
             from harness.search.system import build_system
 

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 from scipy import stats
 
-from harness.critics import SCORE_NAMES, Scorer
+from harness.critics import SCORE_NAMES
 from harness.errors import ConfigError
 from harness.rundir import JobKey, RunDir
 from harness.rundir.archive import final_populations
@@ -43,8 +42,10 @@ def stored_images(rundir: RunDir, archive: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def rescore(scorer: Scorer, table: pd.DataFrame, batch: int = 64) -> pd.DataFrame:
-    """New scores of every stored image, batched per caption."""
+def rescore(scorer, table: pd.DataFrame, batch: int = 64) -> pd.DataFrame:
+    """New scores of every stored image (scorer: a harness.critics.Scorer), batched per caption."""
+    import torch
+
     new = {n: np.zeros(len(table)) for n in SCORE_NAMES}
     for caption, group in table.groupby("caption", sort=False):
         idx = group.index.to_numpy()

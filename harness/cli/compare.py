@@ -36,18 +36,21 @@ def compare(
     bootstrap: int = typer.Option(1000, metavar="N", help="bootstrap resamples for the intervals"),
 ) -> None:
     """Match jobs by (caption, method, seed); report paired differences with intervals and p-values."""
-    from harness.analysis.compare import compare_frames, describe_mismatch, run_label
     from harness.errors import ConfigError
-    from harness.report.compare import write_comparison
     from harness.rundir import check_writable, existing_run
 
     opened = [existing_run(r) for r in runs]
     dirs, manifests = [d for d, _ in opened], [m for _, m in opened]
+    pair = [m.strip() for m in methods.split(",") if m.strip()] if methods else None
+    if pair is not None and (len(pair) != 2 or len(dirs) != 1):
+        raise ConfigError("--methods A,B compares two methods of one run: give exactly one run and two methods")
+    if pair is None and len(dirs) < 2:
+        raise ConfigError("give two or more run directories, or one run with --methods A,B")
+    from harness.analysis.compare import compare_frames, describe_mismatch, run_label
+    from harness.report.compare import write_comparison
+
     comparisons = []
-    if methods:
-        pair = [m.strip() for m in methods.split(",") if m.strip()]
-        if len(pair) != 2 or len(dirs) != 1:
-            raise ConfigError("--methods A,B compares two methods of one run: give exactly one run and two methods")
+    if pair:
         values = dirs[0].job_values()
         for name in pair:
             if name not in set(values["method"]):
@@ -58,8 +61,6 @@ def compare(
         result["methods"] = {f"{pair[0]} − {pair[1]}": v for v in result["methods"].values()}
         comparisons.append((f"{run_label(dirs[0].path)}: {pair[0]} − {pair[1]}", result, [], dirs[0], dirs[0], pair))
     else:
-        if len(dirs) < 2:
-            raise ConfigError("give two or more run directories, or one run with --methods A,B")
         base = dirs[0].job_values()
         for d, m in zip(dirs[1:], manifests[1:]):
             notes = describe_mismatch(m, manifests[0])

@@ -15,6 +15,7 @@ from harness.errors import HarnessError
 
 EPILOG = "Examples: harness run suites/smoke | harness report reports/smoke | harness models check tiny"
 RESUME_HINT = "interrupted: finished work is saved; rerun the same command to resume"
+INTERRUPTED = 130  # the shell's code for a process stopped by SIGINT
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   rich_markup_mode=None, epilog=EPILOG,
@@ -61,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except (KeyboardInterrupt, typer.Abort):
         print(RESUME_HINT, file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except typer.Exit as exc:
-        return exc.exit_code
+        code = exc.exit_code
     except usage.UsageError as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # `harness`, `harness models`: help, not an error
             print(exc.ctx.get_help() if exc.ctx else exc.format_message())
@@ -74,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     except usage.ClickException as exc:
         print(f"error: {exc.format_message()}", file=sys.stderr)
         return 2
+    if code == INTERRUPTED:  # typer 0.29 turns Ctrl-C into Exit(130) itself
+        print(RESUME_HINT, file=sys.stderr)
     return code if isinstance(code, int) else 0
 
 

@@ -52,9 +52,9 @@ def check(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFI
     """Are every weight a run needs (the evaluator's too) in the local caches? Seconds, no network;
     every missing one is named in one line (exit 2)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    models, metrics = _cfgs(profile)
     from harness.models import check_models
 
-    models, metrics = _cfgs(profile)
     files = check_models(models, metrics)
     table = Table(title=f"profile {profile}: weights found")
     table.add_column("model")
@@ -84,10 +84,10 @@ def check_network(hosts=HUB_HOSTS, timeout: float = 5.0) -> None:
 @models_app.command(epilog="Example: harness models fetch default")
 def fetch(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFILE_HELP)) -> None:
     """Download the profile's weights (and the evaluator's) into each library's usual cache (needs a network)."""
+    models, metrics = _cfgs(profile)
     from harness.models import check_models, resolve_spec
     from harness.models.profiles import evaluator_spec
 
-    models, metrics = _cfgs(profile)
     if profile != "default":
         console.print(f"profile {profile} needs no download")
         return

@@ -35,13 +35,16 @@ def regress(
     from harness.analysis.regress import (compare, parse_tolerances, read_reference, rescore, stored_images,
                                           write_reference)
     from harness.rundir import existing_run
-    from harness.search.system import build_system
 
     rundir, manifest = existing_run(run_dir)
     tolerances = parse_tolerances(tolerance or [])
     cfg = load_run_config(manifest, set_ or [], device)
     old = read_reference(reference, manifest) if reference and not update else None
     table = stored_images(rundir, rundir.read_archive())
+    from harness.models.device import check_device
+    from harness.search.system import build_system
+
+    check_device(cfg.device)
     system = build_system(cfg)
     new = rescore(system.scorer, table)
     if update:

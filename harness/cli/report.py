@@ -15,11 +15,12 @@ def report(
     svg: bool = typer.Option(False, help="also write every figure as SVG"),
 ) -> None:
     """Re-render RUN_DIR/report.md and RUN_DIR/figures/ from the archive, metrics.json and images."""
-    from harness.cli.tables import metrics_table, summary_table
-    from harness.report.markdown import render_report
     from harness.rundir import existing_run
 
     rundir, _ = existing_run(run_dir)
+    from harness.cli.tables import metrics_table, summary_table
+    from harness.report.markdown import render_report
+
     with rundir:
         path = render_report(rundir, svg=svg)
     console.print(summary_table(rundir.read_archive(), title="selected images, mean ± sd over captions x seeds"))

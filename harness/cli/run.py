@@ -57,7 +57,6 @@ def run(
                         limit=limit)  # every input check before torch is imported
     from harness.analysis.pipeline import run_pipeline
     from harness.cli.progress import RichObserver, make_progress
-    from harness.cli.tables import metrics_table, summary_table
 
     for warning in loaded.warnings:
         err_console.print(f"warning: {warning}")
@@ -65,6 +64,8 @@ def run(
         result = run_pipeline(loaded, out, observer=RichObserver(progress), executor=executor,
                               ray_options=ray_options)
     outcome = result.outcome
+    from harness.cli.tables import metrics_table, summary_table
+
     console.print(summary_table(result.archive,
                                 title=f"{loaded.name}: selected images, mean ± sd over captions x seeds"))
     if result.metrics is not None:

@@ -25,22 +25,30 @@ def search(
                                              help=SET_HELP),
 ) -> None:
     """Search one caption; write manifest.json, archive.parquet (+ scores.csv), selected.png and population/ to OUT."""
-    from harness.cli.progress import GenerationProgress
     from harness.config.run import build_run_config
     from harness.critics.caption_words import caption_words
-    from harness.executors.single import prepare_search_out, search_caption
     from harness.rundir import check_writable
+    from harness.rundir.search_output import prepare_search_out
     from harness.search.methods import load_method
-    from harness.search.system import build_system
+    from harness.suites.captions import control_character
+    from harness.suites.suite import check_seeds
 
     if not caption.strip():
         raise HarnessError("the caption is empty; give a caption, e.g. harness search \"a cat is lay on the table.\"")
+    bad = control_character(caption)
+    if bad:
+        raise HarnessError(f"the caption contains the control character {bad}; remove it (any other Unicode text "
+                           "is fine)")
     caption_words(caption)
+    check_seeds([seed], "--seed")
     load_method(method)
     cfg = build_run_config(sets=set_ or [], models__profile=models, device=device)
     check_writable(out)
     prepare_search_out(out)
+    from harness.cli.progress import GenerationProgress
+    from harness.executors.single import search_caption
     from harness.models.device import check_device
+    from harness.search.system import build_system
 
     check_device(cfg.device)
     system = build_system(cfg)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pickle
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -10,8 +11,11 @@ from harness.config.schema import MethodConfig
 from harness.rundir import JobKey, RunDir
 from harness.rundir.archive import generation_rows
 from harness.rundir.files import atomic_write_bytes
-from harness.search.loop import Callback, SearchResult, run_search
+from harness.search.callbacks import Callback
 from harness.suites.captions import Caption
+
+if TYPE_CHECKING:
+    from harness.search.loop import SearchResult
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,8 @@ def load_checkpoint(rundir: RunDir, job: Job) -> dict | None:
 def compute_job(suite: str, job: Job, system, every: int, state: dict | None = None, rundir: RunDir | None = None,
                 callbacks=()) -> tuple[SearchResult, pd.DataFrame]:
     """Run (or continue from `state`) one job; returns its result (without history) and archive rows."""
+    from harness.search.loop import run_search
+
     archive = ArchiveAndCheckpoint(rundir, suite, job, every, rows=state["rows"] if state else None)
     result = run_search(job.caption.text, job.method, system.scorer, system.generator, system.config.search,
                         job.seed, callbacks=[archive, *callbacks], strategy=state["strategy"] if state else None,

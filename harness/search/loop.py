@@ -13,7 +13,6 @@ import torch
 from harness.config.schema import MethodConfig, SearchConfig
 from harness.critics import SCORE_NAMES
 from harness.critics.timing import phase
-from harness.search.callbacks import Callback
 from harness.search.pick import PICKS, pareto_ranks
 from harness.search.strategies import Strategy, make_strategy
 

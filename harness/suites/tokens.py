@@ -27,8 +27,15 @@ def clip_token_count(text: str) -> int:
     return len(_tokenizer().encode(text)) + 2
 
 
+def may_be_too_long(text: str) -> bool:
+    """Every BPE token covers at least one non-space character, so a caption with at most 75 of them
+    fits: only longer ones need the tokenizer (and torch, which open_clip imports)."""
+    return len("".join(text.split())) > CONTEXT_LENGTH - 2
+
+
 def check_caption_lengths(captions: list[Caption], run: RunConfig, policy: str, where: str):
-    too_long = [(c, n) for c in captions if (n := clip_token_count(c.text)) > CONTEXT_LENGTH]
+    too_long = [(c, n) for c in captions
+                if may_be_too_long(c.text) and (n := clip_token_count(c.text)) > CONTEXT_LENGTH]
     if not too_long:
         return captions, []
     listing = ", ".join(f"{c.id} ({n} tokens)" for c, n in too_long[:5]) + (" ..." if len(too_long) > 5 else "")

@@ -1,0 +1,236 @@
+"""Bad input as a user types it, through the installed `harness` console script: each case is one
+line on stderr, exit code 2, no traceback, answered in seconds, and nothing written (a finished
+run directory stays byte-for-byte the same). The cases that need no model are also answered
+without importing torch."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import yaml
+
+from helpers import REPO, make_suite, tree_digest
+
+HARNESS = shutil.which("harness") or pytest.fail("the harness console script is not installed (pip install -e .)")
+SMALL = {"search.population": 4, "search.offspring": 4, "search.generations": 2}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A finished run directory, a suite that made it, and files for the cases to point at."""
+    from harness.cli.main import main
+
+    root = tmp_path_factory.mktemp("bad")
+    suite = make_suite(root / "suite", caption_list=[{"id": "cat", "caption": "a cat on a table."}],
+                       methods=["clip_single"], overrides=SMALL)
+    run = root / "run"
+    assert main(["run", str(suite), "--out", str(run)]) == 0
+    search_dir = root / "search"
+    assert main(["search", "a cat", "--models", "tiny", "--out", str(search_dir), "--method", "clip_single",
+                 *sum((["--set", f"{k}={v}"] for k, v in SMALL.items()), [])]) == 0
+    return root, suite, run, search_dir
+
+
+def suite_with(root, folder, captions=None, captions_file=None, fmt=None, **fields):
+    """A suite in root/folder; `captions` as YAML text, or `captions_file` (name, bytes) in another format."""
+    folder = root / folder
+    if captions_file is not None:
+        name, data = captions_file
+        make_suite(folder, **fields)
+        (folder / name).write_bytes(data)
+        spec = yaml.safe_load((folder / "suite.yaml").read_text())
+        spec["captions"] = {"file": name, **({"format": fmt} if fmt else {})}
+        (folder / "suite.yaml").write_text(yaml.safe_dump(spec))
+        return folder
+    return make_suite(folder, caption_list=captions, **fields)
+
+
+def cases(world):
+    """(name, argv, part of the message, needs models) for every bad input."""
+    root, suite, run, search_dir = world
+    out = root / "fresh"  # must not exist afterwards
+    bad_yaml = make_suite(root / "bad_yaml")
+    (bad_yaml / "suite.yaml").write_text("name: [unclosed\n")
+    no_yaml = root / "no_yaml"
+    no_yaml.mkdir(exist_ok=True)
+    plain = root / "plain.txt"
+    plain.write_text("x")
+    r = lambda folder, **kw: suite_with(root, folder, **kw)  # noqa: E731
+    parti_header = b"Prompt\tCategory\tChallenge\tNote\n"
+    return [
+        # usage
+        ("unknown command", ["bogus"], "No such command 'bogus'", False),
+        ("missing argument", ["run"], "Missing argument", False),
+        ("unknown option", ["run", suite, "--bogus"], "No such option: --bogus", False),
+        ("--limit not a number", ["run", suite, "--limit", "abc"], "Invalid value for '--limit'", False),
+        ("--limit without a value", ["run", suite, "--limit"], "requires an argument", False),
+        ("--workers not a number", ["run", suite, "--workers", "x"], "Invalid value for '--workers'", False),
+        ("report without a run", ["report"], "Missing argument", False),
+        ("search without a caption", ["search"], "Missing argument", False),
+        ("unknown profile to models", ["models", "check", "huge"], "unknown model profile 'huge'", False),
+        ("unknown config section", ["config", "nosuch"], "no key starts with 'nosuch'", False),
+        # suites and caption files
+        ("missing suite folder", ["run", root / "nowhere", "--out", out], "suite folder not found", False),
+        ("folder without suite.yaml", ["run", no_yaml, "--out", out], "no suite.yaml", False),
+        ("malformed yaml", ["run", bad_yaml, "--out", out], "malformed YAML", False),
+        ("unknown suite key", ["run", r("k", colour="red"), "--out", out], "unknown key 'colour'", False),
+        ("unknown method in suite", ["run", r("m", methods=["magic"]), "--out", out], "unknown method 'magic'", False),
+        ("unknown profile in suite", ["run", r("p", models="huge"), "--out", out], "profile", False),
+        ("suite name with a slash", ["run", r("sn", name="a/b"), "--out", out], "field 'name'", False),
+        ("escape in description", ["run", r("de", description="x\x1b[31m"), "--out", out], "U+001B", False),
+        ("empty captions file", ["run", r("e", captions=""), "--out", out], "no captions", False),
+        ("blank caption", ["run", r("b", captions="- {id: a, caption: '  '}\n"), "--out", out], "'a' is empty", False),
+        ("caption left empty", ["run", r("n", captions="- {id: a, caption: }\n"), "--out", out], "'a' is empty",
+         False),
+        ("caption a list", ["run", r("l", captions="- {id: a, caption: [x, y]}\n"), "--out", out],
+         "must be text, got a list", False),
+        ("caption a number", ["run", r("num", captions="- {id: a, caption: 42}\n"), "--out", out],
+         "must be text, got a number", False),
+        ("NUL in a caption", ["run", r("nul", captions='- {id: a, caption: "cat\\0dog"}\n'), "--out", out],
+         "U+0000", False),
+        ("terminal escape in a caption", ["run", r("esc", captions='- {id: a, caption: "cat \\e[31mred"}\n'),
+                                          "--out", out], "U+001B", False),
+        ("duplicate caption ids", ["run", r("d", captions="- {id: a, caption: a cat}\n- {id: a, caption: a dog}\n"),
+                                   "--out", out], "duplicate caption id 'a'", False),
+        ("caption id '..'", ["run", r("dots", captions="- {id: '..', caption: a cat}\n"), "--out", out],
+         "must start with a letter or digit", False),
+        ("caption without words", ["run", r("nw", captions="- {id: a, caption: '...'}\n"), "--out", out],
+         "has no words", False),
+        ("missing captions file", ["run", make_suite(root / "mc", captions="absent.yaml"), "--out", out],
+         "captions file not found", False),
+        ("captions not UTF-8", ["run", r("u8", captions_file=("c.txt", b"a cat\n\xff\xfe\n")), "--out", out],
+         "not UTF-8", False),
+        ("parti line missing columns", ["run", r("pt", captions_file=("p.tsv", parti_header + b"a cat\n")),
+                                        "--out", out], "line 2", False),
+        ("geneval line not an object", ["run", r("g1", captions_file=("g.jsonl", b'[1, 2]\n')), "--out", out],
+         "line 1 is a list", False),
+        ("geneval prompt a number", ["run", r("g2", captions_file=("g.jsonl", b'{"prompt": 7}\n')), "--out", out],
+         "'prompt' must be text", False),
+        ("geneval line not JSON", ["run", r("g3", captions_file=("g.jsonl", b'{"prompt": \n')), "--out", out],
+         "line 1 is not JSON", False),
+        ("text line with NUL", ["run", r("tx", captions_file=("t.txt", b"a cat\na d\x00og\n")), "--out", out],
+         "'line-0002' contains the control character U+0000", False),
+        # options
+        ("negative seed", ["run", suite, "--out", out, "--seeds", "-1"], "seed -1 must be", False),
+        ("seed over 2^32-1", ["run", suite, "--out", out, "--seeds", "4294967296"], "seed 4294967296 must be", False),
+        ("repeated seed", ["run", suite, "--out", out, "--seeds", "1,1"], "seed 1 is repeated", False),
+        ("seed not a number", ["run", suite, "--out", out, "--seeds", "0,one"], "seeds must be whole numbers", False),
+        ("repeated method", ["run", suite, "--out", out, "--methods", "clip_single,clip_single"], "is repeated",
+         False),
+        ("unknown --methods", ["run", suite, "--out", out, "--methods", "nope"], "unknown method 'nope'", False),
+        ("--limit 0", ["run", suite, "--out", out, "--limit", "0"], "--limit 0", False),
+        ("unknown --set key", ["run", suite, "--out", out, "--set", "search.pop=3"], "unknown key 'search.pop'", False),
+        ("bad --set value", ["run", suite, "--out", out, "--set", "search.population=many"], "must be an integer",
+         False),
+        ("--set without =", ["run", suite, "--out", out, "--set", "novalue"], "expected key=value", False),
+        ("device name", ["run", suite, "--out", out, "--device", "gpu0"], "device", False),
+        ("unknown executor", ["run", suite, "--out", out, "--executor", "slurm"], "--executor 'slurm'", False),
+        ("search: empty caption", ["search", "  ", "--models", "tiny", "--out", out], "caption is empty", False),
+        ("search: escape in caption", ["search", "a \x1b[2Jcat", "--models", "tiny", "--out", out], "U+001B", False),
+        ("search: negative seed", ["search", "a cat", "--models", "tiny", "--seed", "-3", "--out", out],
+         "seed -3 must be", False),
+        ("search: unknown method", ["search", "a cat", "--method", "nope", "--models", "tiny", "--out", out],
+         "unknown method 'nope'", False),
+        # run directories
+        ("another suite into a run", ["run", r("other", name="other", methods=["clip_single"], overrides=SMALL),
+                                      "--out", run], "holds suite 'mini' version 1", False),
+        ("reworded caption into a run", ["run", r("rw", captions="- {id: cat, caption: a dog on a sofa.}\n",
+                                                  methods=["clip_single"], overrides=SMALL), "--out", run],
+         "caption 'cat' now reads", False),
+        ("other settings into a run", ["run", suite, "--out", run, "--set", "search.generations=5"],
+         "config section 'search' differs", False),
+        ("a run into a search output", ["run", suite, "--out", search_dir], "output of harness search", False),
+        ("search into a run directory", ["search", "a cat", "--models", "tiny", "--out", run], "is a run directory",
+         False),
+        ("report of a missing folder", ["report", root / "nowhere"], "no such folder", False),
+        ("report of a plain folder", ["report", no_yaml], "no manifest.json", False),
+        ("report of a search output", ["report", search_dir], "output of harness search", False),
+        ("compare with one run", ["compare", run, "--out", out], "give two or more run directories", False),
+        ("failures: unknown metric", ["failures", run, "--below", "beauty=1", "--into", suite], "--below 'beauty=1'",
+         False),
+        ("regress: unknown critic", ["regress", run, "--tolerance", "bogus=1"], "--tolerance 'bogus=1'", False),
+        ("ablate without a sweep", ["ablate", suite, "--set", "search.population=4", "--out", out],
+         "needs a swept field", False),
+        # these load torch (device checks, weights in the caches)
+        ("no CUDA", ["run", suite, "--out", out, "--device", "cuda"], "no CUDA device", True),
+        ("no cuda:3", ["search", "a cat", "--models", "tiny", "--device", "cuda:3", "--out", out], "cuda:3", True),
+        ("no mps", ["run", suite, "--out", out, "--device", "mps"], "mps", True),
+        ("metrics on no CUDA", ["metrics", run, "--device", "cuda"], "no CUDA device", True),
+        ("missing weights", ["run", suite, "--out", out, "--models", "default"], "model(s) missing", True),
+        ("fetch offline", ["models", "fetch", "default"], "HF_HUB_OFFLINE is set", True),
+    ]
+
+
+def check_cases(world, table):
+    root, _, run, search_dir = world
+    before = {d: tree_digest(d) for d in (run, search_dir)}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+
+    def answer(argv):
+        start = time.time()
+        proc = subprocess.run([HARNESS, *map(str, argv)], capture_output=True, text=True, timeout=60, env=env,
+                              cwd=root)
+        return proc, time.time() - start
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two at a time: each is a short-lived process
+        answers = list(pool.map(answer, [argv for _, argv, _, _ in table]))
+    for (name, _, message, _), (proc, seconds) in zip(table, answers):
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2, (name, proc.returncode, proc.stderr[-2000:])
+        assert len(lines) == 1 and message in lines[0], (name, proc.stderr)
+        assert "Traceback" not in proc.stderr and seconds < 15, (name, seconds)
+    assert not (root / "fresh").exists()
+    assert all(tree_digest(d) == digest for d, digest in before.items())
+
+
+def test_every_bad_input_is_one_line_exit_2_and_nothing_is_written(world):
+    table = [case for case in cases(world) if not case[3]]
+    assert len(table) >= 40
+    check_cases(world, table)
+
+
+@pytest.mark.slow
+def test_bad_inputs_that_load_torch_are_one_line_exit_2_too(world):
+    check_cases(world, [case for case in cases(world) if case[3]])
+
+
+def test_the_inputs_that_need_no_model_are_answered_without_importing_torch(world):
+    argvs = [[str(a) for a in argv] for _, argv, _, needs_models in cases(world) if not needs_models]
+    script = ("import json, sys\nfrom harness.cli.main import main\ncodes = [main(a) for a in json.loads(sys.argv[1])]\n"
+              "print(json.dumps({'codes': codes, 'torch': 'torch' in sys.modules}))")
+    proc = subprocess.run([sys.executable, "-c", script, json.dumps(argvs)], capture_output=True, text=True,
+                          timeout=300, cwd=world[0], env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["codes"] == [2] * len(argvs) and result["torch"] is False
+
+
+def test_usage_help_and_version(world):
+    from harness import __version__
+
+    for argv in ([], ["models"]):
+        proc = subprocess.run([HARNESS, *argv], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0 and "Usage:" in proc.stdout and not proc.stderr, argv
+    proc = subprocess.run([HARNESS, "--version"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"harness {__version__}"
+    for command in ("run", "search", "report", "metrics", "compare", "ablate", "regress", "failures", "config"):
+        text = subprocess.run([HARNESS, command, "--help"], capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "COLUMNS": "200"}).stdout
+        assert "Example: harness " in text and "<list[str]>" not in text and "<bool>" not in text, command
+    run_help = subprocess.run([HARNESS, "run", "--help"], capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "COLUMNS": "200"}).stdout
+    assert ".[ray]" in run_help and "--set KEY=VALUE" in run_help and "repeatable" in run_help
+    assert "harness config" in run_help
+
+
+def test_files_of_a_run_follow_the_umask(world):
+    _, _, run, search_dir = world
+    for folder in (run, search_dir):
+        for path in folder.rglob("*"):
+            if path.is_file() and path.name != ".lock":
+                assert path.stat().st_mode & 0o044 == 0o044, path  # group- and world-readable under umask 022
