@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import yaml
 
-from helpers import REPO, make_suite, tree_digest
+from helpers import make_suite, tree_digest
 
 HARNESS = shutil.which("harness") or pytest.fail("the harness console script is not installed (pip install -e .)")
 SMALL = {"search.population": 4, "search.offspring": 4, "search.generations": 2}

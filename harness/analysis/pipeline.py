@@ -46,17 +46,20 @@ def check_inputs(suite, out: Path, system=None) -> None:
         check_metrics(suite.run.metrics, suite.run.models)
 
 
+def refuse_another_run(rundir: RunDir, suite) -> dict | None:
+    """The directory's manifest, if any, when `suite` may run into it (the same run, or growth)."""
+    old = rundir.read_manifest() if rundir.path.is_dir() else None
+    why = mf.refusal(old, suite) if old is not None else None
+    if why:
+        raise HarnessError(f"{rundir.path} was not extended: {why}. Rerun with the same suite and --set values "
+                           "to resume it, or choose another --out")
+    return old
+
+
 def open_manifest(rundir: RunDir, suite, keys, models_desc: dict, executor: str) -> dict:
     """The manifest this run continues (same run, or growth) or starts; another run's directory is refused."""
-    old = rundir.read_manifest()
-    if old is None:
-        manifest = mf.new_run_manifest(suite, keys, models_desc)
-    else:
-        why = mf.refusal(old, suite)
-        if why:
-            raise HarnessError(f"{rundir.path} was not extended: {why}. Rerun with the same suite and --set values "
-                               "to resume it, or choose another --out")
-        manifest = mf.grow(old, suite, keys, models_desc)
+    old = refuse_another_run(rundir, suite)
+    manifest = mf.new_run_manifest(suite, keys, models_desc) if old is None else mf.grow(old, suite, keys, models_desc)
     manifest["sessions"] = manifest.get("sessions", []) + [{"started": mf.now(), "argv": sys.argv[1:],
                                                            "device": manifest["device"], "executor": executor}]
     return manifest
@@ -73,9 +76,7 @@ def run_pipeline(suite, out: Path | None = None, observer: Observer = NULL, exec
     rundir = RunDir(out)
     jobs = make_jobs(suite)
     keys = [j.key for j in jobs]
-    check_writable(out)
-    if out.is_dir() and rundir.read_manifest() is not None:  # another run's directory: refused before any model
-        open_manifest(rundir, suite, keys, {}, executor)
+    refuse_another_run(rundir, suite)  # before any model loads; checked again under the lock
     check_inputs(suite, out, system)
     with rundir:
         if system is None and executor == "local":

@@ -1,31 +1,29 @@
-"""What the image backbones share: a model on a device, square resize + normalization, batching."""
+"""What the image backbones share: a model on a device, its own preprocessing, batching."""
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
+
+from harness.models.preprocess import Preprocess
 
 
 class ImageBackbone:
-    """images float [B, 3, H, W] in [0, 1] -> resized to image_size (antialiased), clamped, normalized."""
+    """images float [B, 3, H, W] in [0, 1] -> the model's own resize/crop and normalisation (`Preprocess`)."""
 
-    interpolation = "bilinear"
-
-    def __init__(self, model, image_size: int, mean, std, name: str, batch_size: int = 64):
+    def __init__(self, model, preprocessing: Preprocess, name: str, batch_size: int = 64):
         self.model = model.eval()
-        self.image_size = int(image_size)
-        self.mean = torch.tensor(mean).view(1, 3, 1, 1)
-        self.std = torch.tensor(std).view(1, 3, 1, 1)
+        self.preprocessing = preprocessing
         self.name = name
         self.batch_size = batch_size
         self.precision = "fp32"  # set by build_system from RunConfig.precision
+
+    @property
+    def image_size(self) -> int:
+        """The square side the model sees."""
+        return self.preprocessing.size
 
     @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
     def preprocess(self, images: torch.Tensor) -> torch.Tensor:
-        size = self.image_size
-        if images.shape[-2:] != (size, size):
-            images = F.interpolate(images, size=(size, size), mode=self.interpolation, align_corners=False,
-                                   antialias=True)
-        return (images.clamp(0, 1) - self.mean.to(images)) / self.std.to(images)
+        return self.preprocessing(images)

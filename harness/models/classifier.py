@@ -1,4 +1,5 @@
-"""ImageNet classifier backbone (torchvision VGG-19_bn or a tiny VGG): logits and category names."""
+"""ImageNet classifier backbone (torchvision VGG-19_bn, a tiny VGG, or any torchvision-style module):
+logits and category names, with the weights' own evaluation preprocessing."""
 from __future__ import annotations
 
 import json
@@ -8,17 +9,19 @@ import torch
 
 from harness.errors import HarnessError, WeightsMissingError
 from harness.models.backbone import ImageBackbone
+from harness.models.preprocess import Preprocess, from_torchvision
 from harness.models.tiny import IMAGENET_MEAN, IMAGENET_STD, make_vgg
 
 
 class ClassifierBackbone(ImageBackbone):
-    """logits: images float [B, 3, H, W] in [0, 1] -> [B, C] raw logits; categories: C names."""
+    """logits: images float [B, 3, H, W] in [0, 1] -> [B, C] raw logits; categories: C names.
 
-    interpolation = "bilinear"
+    model: any module mapping normalised [B, 3, S, S] to [B, C] logits (torchvision-style);
+    preprocessing: how its weights were evaluated (for torchvision weights: `from_torchvision`)."""
 
-    def __init__(self, model, categories: list[str], image_size: int = 224, name: str = "classifier",
+    def __init__(self, model, categories: list[str], preprocessing: Preprocess, name: str = "classifier",
                  batch_size: int = 64):
-        super().__init__(model, image_size, IMAGENET_MEAN, IMAGENET_STD, name, batch_size)
+        super().__init__(model, preprocessing, name, batch_size)
         self.categories = list(categories)
 
     @torch.inference_mode()
@@ -68,10 +71,14 @@ def load_classifier(arch: str, weights: str | None, device: str, batch_size: int
         model = make_vgg(cfg)
         state_file = next(folder.glob("*.pth"))
         model.load_state_dict(torch.load(state_file, map_location="cpu", weights_only=True), strict=True)
-        return ClassifierBackbone(model.to(device), imagenet_categories(), cfg["image_size"],
+        size = int(cfg["image_size"])  # the tiny model was made for its own size: its transform is a resize
+        preprocessing = Preprocess(size=size, resize=size, mean=IMAGENET_MEAN, std=IMAGENET_STD)
+        return ClassifierBackbone(model.to(device), imagenet_categories(), preprocessing,
                                   name=f"vgg-tiny:{folder}", batch_size=batch_size)
     if arch != "vgg19_bn":
         raise HarnessError(f"unknown classifier {arch!r}; use vgg19_bn or a tiny-model folder")
+    from torchvision.models import VGG19_BN_Weights
+
     model = vgg19_bn(weights=None)
     if weights:
         path = Path(weights) if Path(weights).is_file() else torchvision_checkpoint(weights)
@@ -79,5 +86,7 @@ def load_classifier(arch: str, weights: str | None, device: str, batch_size: int
             raise WeightsMissingError(f"vgg19_bn weights {weights} are not in torch.hub's cache ({path}); run "
                                       "'harness models fetch' with a network, or pass --set models.classifier_weights=FILE")
         model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True), strict=True)
-    return ClassifierBackbone(model.to(device), imagenet_categories(), 224,
+    # the evaluation transform of the weights' enum (a weights file: IMAGENET1K_V1's, which it was trained with)
+    enum = VGG19_BN_Weights[weights] if weights in VGG19_BN_Weights.__members__ else VGG19_BN_Weights.IMAGENET1K_V1
+    return ClassifierBackbone(model.to(device), imagenet_categories(), from_torchvision(enum),
                               name=f"vgg19_bn/{weights or 'random'}", batch_size=batch_size)

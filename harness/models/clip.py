@@ -14,11 +14,8 @@ class ClipBackbone(ImageBackbone):
     encode_text: list of N strings -> [N, D] unit vectors.
     """
 
-    interpolation = "bicubic"
-
-    def __init__(self, model, tokenizer, mean, std, name: str = "clip", batch_size: int = 64):
-        size = model.visual.image_size
-        super().__init__(model, size[0] if isinstance(size, (tuple, list)) else size, mean, std, name, batch_size)
+    def __init__(self, model, tokenizer, preprocessing, name: str = "clip", batch_size: int = 64):
+        super().__init__(model, preprocessing, name, batch_size)
         self.visual = model.visual
         self.tokenizer = tokenizer
 
@@ -62,15 +59,17 @@ def load_clip(name: str, pretrained: str | None, device: str, batch_size: int = 
     """Load an open_clip model.
 
     name: a model name or 'local-dir:PATH'; pretrained: a tag, a checkpoint file or None (random);
-    tag: the pretrained tag the file came from, whose settings (QuickGELU) the model must follow.
+    tag: the pretrained tag the file came from, whose settings the model must follow: QuickGELU and
+    its preprocessing (mean/std, interpolation, resize mode), which loading from a file would lose.
     """
     import open_clip
 
+    from harness.models.preprocess import from_open_clip, tag_preprocess
+
     quick = bool((open_clip.get_pretrained_cfg(name, tag) or {}).get("quick_gelu")) if tag else False
-    model = open_clip.create_model(name, pretrained=pretrained, device=device, force_quick_gelu=quick)
-    cfg = model.visual.preprocess_cfg if hasattr(model.visual, "preprocess_cfg") else {}
-    mean = cfg.get("mean", (0.48145466, 0.4578275, 0.40821073))
-    std = cfg.get("std", (0.26862954, 0.26130258, 0.27577711))
+    model = open_clip.create_model(name, pretrained=pretrained, device=device, force_quick_gelu=quick,
+                                   force_preprocess_cfg=tag_preprocess(name, tag) or None)
     tokenizer = open_clip.get_tokenizer(name)
     label = f"{name}/{tag or pretrained or 'random'}"
-    return ClipBackbone(model, tokenizer, mean, std, name=label, batch_size=batch_size)
+    return ClipBackbone(model, tokenizer, from_open_clip(model.visual.preprocess_cfg), name=label,
+                        batch_size=batch_size)
