@@ -164,6 +164,7 @@ def cases(world):
         ("metrics on no CUDA", ["metrics", run, "--device", "cuda"], "no CUDA device", True),
         ("missing weights", ["run", suite, "--out", out, "--models", "default"], "model(s) missing", True),
         ("fetch offline", ["models", "fetch", "default"], "HF_HUB_OFFLINE is set", True),
+        ("probe without weights", ["models", "check", "default", "--probe"], "5 model(s) missing", True),
     ]
 
 
@@ -234,3 +235,10 @@ def test_files_of_a_run_follow_the_umask(world):
         for path in folder.rglob("*"):
             if path.is_file() and path.name != ".lock":
                 assert path.stat().st_mode & 0o044 == 0o044, path  # group- and world-readable under umask 022
+
+
+def test_the_probe_on_tiny_models_runs_and_says_it_judged_nothing():
+    proc = subprocess.run([HARNESS, "models", "check", "tiny", "--probe"], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    assert "no semantic check: random weights" in proc.stdout and "FAIL" not in proc.stdout

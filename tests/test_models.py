@@ -120,3 +120,16 @@ def test_missing_weights_are_one_line_fast_and_before_any_generation(tmp_path):
     assert "Traceback" not in proc.stderr
     assert not out.exists()
     assert elapsed < 30
+
+
+def test_missing_biggan_weights_name_every_source_and_how_to_place_them(tmp_path, monkeypatch):
+    import pytorch_pretrained_biggan.file_utils as fu
+
+    monkeypatch.setattr(fu, "PYTORCH_PRETRAINED_BIGGAN_CACHE", str(tmp_path / "empty"))
+    for name, mirror in (("biggan-deep-128", "osanseviero/BigGAN-deep-128"), ("biggan-deep-512", None)):
+        with pytest.raises(WeightsMissingError) as err:
+            biggan.resolve(name, offline=True)
+        text = str(err.value)
+        assert "the package's archive https://" in text and f"{name}-pytorch_model.bin" in text
+        assert "config.json + pytorch_model.bin" in text and "--set models.generator=DIR" in text
+        assert (mirror in text) if mirror else "hub mirror" not in text

@@ -47,10 +47,13 @@ def list_(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFI
     console.print(table)
 
 
-@models_app.command(epilog="Example: harness models check default")
-def check(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFILE_HELP)) -> None:
+@models_app.command(epilog="Example: harness models check default --probe")
+def check(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFILE_HELP),
+          probe: bool = typer.Option(False, "--probe", help="then load the models and self-test them on bundled "
+                                                            "photos and words (about a minute; exit 1 on a failed "
+                                                            "check)")) -> None:
     """Are every weight a run needs (the evaluator's too) in the local caches? Seconds, no network;
-    every missing one is named in one line (exit 2)."""
+    every missing one is named in one line (exit 2). --probe: do the models give right answers?"""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     models, metrics = _cfgs(profile)
     from harness.models import check_models
@@ -62,6 +65,41 @@ def check(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFI
     for key, paths in files.items():
         table.add_row(key, "\n".join(map(str, paths)) or "(random weights)")
     console.print(table)
+    if probe:
+        lines = _probe(models, metrics)
+        if any(line.ok is False for line in lines):
+            raise typer.Exit(1)
+
+
+def _probe(models, metrics):
+    from harness.config.schema import GeneratorConfig
+    from harness.generators import make_generator
+    from harness.models import load_models
+    from harness.models.clip import load_clip
+    from harness.models.probe import NO_SEMANTICS, run_probe
+    from harness.models.profiles import clip_weights_file, evaluator_spec
+
+    loaded = load_models(models)
+    name, pretrained, same = evaluator_spec(models, metrics)
+    evaluator = None
+    if not same:
+        weights = str(clip_weights_file(name, pretrained)) if pretrained and not name.startswith("local-dir:") \
+            else pretrained
+        evaluator = load_clip(name, weights, "cpu", tag=pretrained)
+    real = models.profile == "default"
+    lines = run_probe(loaded, make_generator(loaded, GeneratorConfig()),
+                      {k: real for k in ("clip", "classifier", "words", "generator", "evaluator")}, evaluator)
+    table = Table(title=f"profile {models.profile}: self-test" + ("" if real else f" ({NO_SEMANTICS})"))
+    for col in ("model", "check", "result", "verdict"):
+        table.add_column(col, overflow="fold")
+    for line in lines:
+        verdict = {True: "[green]pass[/green]", False: "[red]FAIL[/red]", None: "no semantic check"}[line.ok]
+        table.add_row(line.model, line.check, line.result, verdict)
+    console.print(table)
+    failed = [line for line in lines if line.ok is False]
+    console.print(f"{len(failed)} check(s) failed" if failed else "every check passed" if real else
+                  f"the models load and run; {NO_SEMANTICS}")
+    return lines
 
 
 def check_network(hosts=HUB_HOSTS, timeout: float = 5.0) -> None:

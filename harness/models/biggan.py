@@ -18,12 +18,9 @@ from pytorch_pretrained_biggan.model import (CONFIG_NAME, PRETRAINED_CONFIG_ARCH
 from harness.errors import HarnessError, WeightsMissingError
 from harness.models.checkpoint import state_mismatch
 
-# Hub mirrors of the package's checkpoints, same format (config.json + pytorch_model.bin).
-HUB_MIRRORS = {
-    "biggan-deep-128": "osanseviero/BigGAN-deep-128",
-    "biggan-deep-256": "osanseviero/BigGAN-deep-256",
-    "biggan-deep-512": "osanseviero/BigGAN-deep-512",
-}
+# Hub mirrors of the package's checkpoints known to exist, same format (config.json + pytorch_model.bin).
+# (osanseviero/BigGAN-deep-128 is listed on the hub; no -256/-512 mirror could be confirmed.)
+HUB_MIRRORS = {"biggan-deep-128": "osanseviero/BigGAN-deep-128"}
 
 # BigGAN-deep layer tables (up-sample?, in mult, out mult), from the paper's architecture tables.
 _PAIRS = {128: [16, 16, 8, 4, 2, 1], 256: [16, 16, 8, 8, 4, 2, 1], 512: [16, 16, 8, 8, 4, 2, 1, 1]}
@@ -72,6 +69,27 @@ def load_strict(folder: Path) -> BigGAN:
                            "use a checkpoint saved from the same BigGAN-deep architecture")
     model.load_state_dict(state, strict=True)
     return model.eval()
+
+
+def sources(name: str) -> list[str]:
+    """Where the weights of a named BigGAN-deep checkpoint come from, in the order they are tried."""
+    from pytorch_pretrained_biggan.file_utils import PYTORCH_PRETRAINED_BIGGAN_CACHE
+
+    out = [f"the package's archive {PRETRAINED_MODEL_ARCHIVE_MAP[name]} (cache {PYTORCH_PRETRAINED_BIGGAN_CACHE})"]
+    if name in HUB_MIRRORS:
+        out.append(f"the hub mirror {HUB_MIRRORS[name]}")
+    return out
+
+
+def _download_package_archive(name: str) -> None:
+    """What BigGAN.from_pretrained downloads: the package's own archive URLs, into its cache."""
+    from pytorch_pretrained_biggan.file_utils import cached_path
+
+    for url in (PRETRAINED_CONFIG_ARCHIVE_MAP[name], PRETRAINED_MODEL_ARCHIVE_MAP[name]):
+        try:
+            cached_path(url)
+        except Exception:  # an unreachable archive: the next source is tried, and the error names them all
+            return
 
 
 def _package_cache(name: str) -> Path | None:
@@ -131,11 +149,18 @@ def resolve(spec: str, offline: bool = True) -> Path:
                                       f"run 'harness models fetch' online or pass a local folder")
         return folder
     if spec in PRETRAINED_MODEL_ARCHIVE_MAP:
-        folder = _package_cache(spec) or _hub_folder(HUB_MIRRORS[spec], offline)
+        if not offline:
+            _download_package_archive(spec)
+        folder = _package_cache(spec)
+        if folder is None and spec in HUB_MIRRORS:
+            folder = _hub_folder(HUB_MIRRORS[spec], offline)
         if folder is None:
+            looked = "looked in" if offline else "tried"
+            fetch = "run 'harness models fetch' with a network, or " if offline else ""
             raise WeightsMissingError(
-                f"BigGAN weights '{spec}' are not in the local caches; run 'harness models fetch' with a network, "
-                f"or download {HUB_MIRRORS[spec]} and pass --set models.generator=PATH")
+                f"BigGAN weights '{spec}' were not found ({looked}: {'; '.join(sources(spec))}); {fetch}place "
+                f"config.json + pytorch_model.bin (from {PRETRAINED_CONFIG_ARCHIVE_MAP[spec]} and "
+                f"{PRETRAINED_MODEL_ARCHIVE_MAP[spec]}) in a folder DIR and pass --set models.generator=DIR")
         return folder
     raise HarnessError(f"unknown BigGAN generator {spec!r}: use biggan-deep-128/256/512, a folder with "
                        "config.json + pytorch_model.bin, or hf:ORG/REPO")
