@@ -118,7 +118,7 @@ def test_metric_contract(name, metric_sections):
     assert entries or "skipped" in section, "a metric section reports no number"
     for e in entries:
         if "mean" in e and isinstance(e["mean"], list):  # a curve: its band is labelled and as long as the mean
-            assert {"n", "band", "higher_is_better"} <= set(e) and len(e["min"]) == len(e["max"]) == len(e["mean"])
+            assert {"n", "band", "higher_is_better"} <= set(e) and len(e["lo"]) == len(e["hi"]) == len(e["mean"])
             continue
         assert {"value", "n", "interval", "higher_is_better"} <= set(e), e
         assert e["value"] is None or np.isfinite(e["value"])

@@ -143,3 +143,47 @@ def test_no_reference_skips_fid_with_a_note(tmp_path):
     assert main(["run", str(suite), "--out", str(tmp_path / "r")]) == 0
     m = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert "skipped" in m["fid_kid"] and "metrics.reference" in m["fid_kid"]["skipped"]
+
+
+def test_numbers_that_cannot_be_trusted_say_so(smoke_run):
+    """N = 3 selected images against the feature width: FID marked; N = 3 pairs: the p floor stated;
+    every paired p adjusted for the number of tests, the correction named."""
+    out, _ = smoke_run
+    m = json.loads((out / "metrics.json").read_text())
+    fid = m["fid_kid"]["methods"]["four_objective"]["selected"]["fid"]
+    assert fid["n"] == 3 and fid["feature_dim"] > 3 and fid["reliable"] is False and "equal N" in fid["note"]
+    entries = [e for comp in m["paired"] for e in comp["metrics"].values()]
+    assert all(e["p_floor"] == 0.25 for e in entries if e["n"] == 3)
+    tested = [e for e in entries if e["p_value"] == e["p_value"]]
+    assert tested and all(e["p_adjusted"] >= e["p_value"] - 1e-12 and "Benjamini-Hochberg" in e["correction"]
+                          for e in tested)
+    report = (out / "report.md").read_text()
+    assert "smallest p-value the Wilcoxon test can reach is 0.25" in report
+    assert "† FID on N = 3 images" in report and "Adjusted p: Benjamini-Hochberg" in report
+    assert m["convergence"]["four_objective"]["hypervolume"]["band"].startswith("interquartile")
+
+
+def test_wilcoxon_floor_is_what_scipy_reaches():
+    from scipy import stats as sps
+
+    from harness.metrics.stats import wilcoxon_floor
+
+    for n in (3, 5, 8):
+        assert sps.wilcoxon(np.arange(1, n + 1, dtype=float)).pvalue == pytest.approx(wilcoxon_floor(n))
+
+
+def test_compare_leaves_out_an_fid_of_another_n_with_one_line(smoke_run, tmp_path, capsys):
+    out, _ = smoke_run
+    other = tmp_path / "other"
+    shutil.copytree(out, other)
+    metrics = json.loads((other / "metrics.json").read_text())
+    metrics["fid_kid"]["methods"]["clip_single"]["selected"]["fid"]["n"] = 6  # as if it had more seeds
+    (other / "metrics.json").write_text(json.dumps(metrics))
+    capsys.readouterr()
+    assert main(["compare", str(out), str(other), "--out", str(tmp_path / "cmp")]) == 0
+    err = capsys.readouterr().err
+    notes = [line for line in err.splitlines() if "FID of" in line]
+    assert len(notes) == 1 and "clip_single" in notes[0] and "N = 6" in notes[0] and "N = 3" in notes[0]
+    result = json.loads((tmp_path / "cmp" / "compare.json").read_text())[0]
+    assert "clip_single" not in result["fid"] and result["fid"]["four_objective"]["fid"] == pytest.approx(0.0)
+    assert result["methods"]["clip_single"]["text_image"]["n"] == 3  # the rest of the comparison went ahead

@@ -37,7 +37,8 @@ def test_report_and_every_figure_exist_with_their_panels(smoke_dir):
         assert {f"gallery_{cid}.png", f"scatter_{cid}.png"} <= figures
         scatter = figure_panels(smoke_dir / "figures" / f"scatter_{cid}.png")
         assert len(scatter) == 16
-        assert {p["xlabel"] for p in scatter} == set(SCORE_NAMES) == {p["ylabel"] for p in scatter}
+        assert {p["xlabel"] for p in scatter} == set(SCORE_NAMES) == {p["ylabel"] for p in scatter} - {"count"}
+        assert [p["ylabel"] for p in scatter[::len(SCORE_NAMES) + 1]] == ["count"] * len(SCORE_NAMES)
         gallery = figure_panels(smoke_dir / "figures" / f"gallery_{cid}.png")
         assert [p["title"] for p in gallery] == ["no_selection", "best_of_n", "clip_single", "four_objective"]
     hv = figure_panels(smoke_dir / "figures" / "convergence_hypervolume.png")

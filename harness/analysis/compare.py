@@ -56,3 +56,25 @@ def describe_mismatch(ma: dict, mb: dict) -> list[str]:
 
 def run_label(path: Path) -> str:
     return Path(path).resolve().name
+
+
+def compare_fid(metrics_a: dict | None, metrics_b: dict | None, label_a: str, label_b: str) -> tuple[dict, list[str]]:
+    """FID/KID of each method's selected images, a - b, only where both runs used the same N (FID moves
+    with N); every method left out gets one note naming both N."""
+    diffs, notes = {}, []
+    fa = (metrics_a or {}).get("fid_kid", {}).get("methods", {})
+    fb = (metrics_b or {}).get("fid_kid", {}).get("methods", {})
+    for method in [m for m in fa if m in fb]:
+        a, b = fa[method].get("selected", {}), fb[method].get("selected", {})
+        if a.get("fid", {}).get("value") is None or b.get("fid", {}).get("value") is None:
+            continue
+        na, nb = a["fid"]["n"], b["fid"]["n"]
+        if na != nb:
+            notes.append(f"FID of {method} not compared: N = {na} in {label_a} vs N = {nb} in {label_b} "
+                         "(FID depends on N; compare FIDs only at equal N)")
+            continue
+        entry = {"n": na, "fid": a["fid"]["value"] - b["fid"]["value"], "higher_is_better": False}
+        if a.get("kid", {}).get("value") is not None and b.get("kid", {}).get("value") is not None:
+            entry["kid"] = a["kid"]["value"] - b["kid"]["value"]
+        diffs[method] = entry
+    return diffs, notes

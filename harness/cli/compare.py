@@ -46,7 +46,7 @@ def compare(
         raise ConfigError("--methods A,B compares two methods of one run: give exactly one run and two methods")
     if pair is None and len(dirs) < 2:
         raise ConfigError("give two or more run directories, or one run with --methods A,B")
-    from harness.analysis.compare import compare_frames, describe_mismatch, run_label
+    from harness.analysis.compare import compare_fid, compare_frames, describe_mismatch, run_label
     from harness.report.compare import write_comparison
 
     comparisons = []
@@ -65,6 +65,9 @@ def compare(
         for d, m in zip(dirs[1:], manifests[1:]):
             notes = describe_mismatch(m, manifests[0])
             result = compare_frames(d.job_values(), base, bootstrap, 0.95)
+            result["fid"], fid_notes = compare_fid(d.read_metrics(), dirs[0].read_metrics(), run_label(d.path),
+                                                   run_label(dirs[0].path))
+            notes += fid_notes
             comparisons.append((f"{run_label(d.path)} − {run_label(dirs[0].path)}", result, notes, d, dirs[0], None))
     target = out or Path("reports") / ("compare-" + "-vs-".join(run_label(r) for r in runs[:3]))
     check_writable(target)

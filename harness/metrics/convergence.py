@@ -9,6 +9,7 @@ from harness.critics import CRITICS, SCORE_NAMES
 from harness.metrics.hypervolume import REFERENCE, hypervolume
 
 RANGES = [CRITICS[n].score_range for n in SCORE_NAMES]
+BAND = "interquartile range over jobs (25th to 75th percentile)"
 
 
 def hypervolume_curve(job: pd.DataFrame) -> list[float]:
@@ -40,8 +41,9 @@ def convergence(archive: pd.DataFrame) -> dict:
 def _mean_curve(curves: list[list[float]]) -> dict:
     length = min(len(c) for c in curves)
     arr = np.array([c[:length] for c in curves])
-    return {"mean": arr.mean(0).tolist(), "min": arr.min(0).tolist(), "max": arr.max(0).tolist(), "n": len(curves),
-            "band": "min and max over jobs", "higher_is_better": True}
+    lo, hi = np.percentile(arr, [25, 75], axis=0)
+    return {"mean": arr.mean(0).tolist(), "lo": lo.tolist(), "hi": hi.tolist(), "n": len(curves),
+            "band": BAND, "higher_is_better": True}
 
 
 def section(ctx) -> dict:

@@ -183,6 +183,18 @@ def load_reference(spec: str, extractor: nn.Module, cache_dir: Path) -> dict:
     return {"features": feats, "source": str(path), "cache": str(cached)}
 
 
+UNRELIABLE_FID = ("N < feature dimension: FID is dominated by sample size here; compare FIDs only at equal N, "
+                  "and read KID, which is unbiased at small N")
+
+
+def fid_reliability(n: int, d: int) -> dict:
+    """FID's covariance needs more images than feature dimensions: mark it when it does not have them."""
+    out = {"feature_dim": int(d), "reliable": bool(n >= d)}
+    if n < d:
+        out["note"] = UNRELIABLE_FID
+    return out
+
+
 def section(ctx) -> dict:
     """FID/KID of each method's selected images and of its final populations against the reference."""
     from harness.rundir.archive import final_populations
@@ -216,7 +228,7 @@ def section(ctx) -> dict:
 def _fid_entry(feats: torch.Tensor, ref: dict, cfg) -> dict:
     from harness.metrics.stats import value_entry
 
-    n = len(feats)
+    n, d = feats.shape[0], (feats.shape[1] if feats.ndim == 2 else 0)
     if n < 2:
         return {"fid": value_entry(None, n, None, False, note="FID needs at least 2 images"),
                 "kid": value_entry(None, n, None, False, note="KID needs at least 2 images")}
@@ -224,9 +236,9 @@ def _fid_entry(feats: torch.Tensor, ref: dict, cfg) -> dict:
         n_ref = len(ref["features"])
         fid_value = fid_from_features(feats, ref["features"])
         kid_mean, kid_std, size = kid_from_features(feats, ref["features"], cfg.kid_subset_size, cfg.kid_subsets)
-        return {"fid": value_entry(fid_value, n, None, False, n_reference=n_ref),
+        return {"fid": value_entry(fid_value, n, None, False, n_reference=n_ref, **fid_reliability(n, d)),
                 "kid": value_entry(kid_mean, n, None, False, std=kid_std, subset_size=size, subsets=cfg.kid_subsets,
                                    n_reference=n_ref)}
     return {"fid": value_entry(fid_from_stats(feats, ref["mu"], ref["sigma"]), n, None, False,
-                               n_reference=ref.get("n")),
+                               n_reference=ref.get("n"), **fid_reliability(n, d)),
             "kid": value_entry(None, n, None, False, note="the reference file holds only mu/sigma: KID skipped")}

@@ -4,7 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from harness.metrics.stats import bootstrap_interval, value_entry, wilcoxon_p
+from harness.metrics.stats import bootstrap_interval, value_entry, wilcoxon_floor, wilcoxon_p
+
+CORRECTION = "Benjamini-Hochberg (scipy.stats.false_discovery_control) over every paired test of the run"
 
 
 def paired_difference(a: pd.Series, b: pd.Series, n_resamples: int, confidence: float,
@@ -19,7 +21,7 @@ def paired_difference(a: pd.Series, b: pd.Series, n_resamples: int, confidence: 
         interval = bootstrap_interval(d, np.mean, n_resamples, confidence)
     seeds = sorted({s for _, s in shared}) if len(shared) else []
     entry = value_entry(d.mean() if len(d) else None, len(d), interval, higher_is_better, p_value=p,
-                        seeds=len(seeds), captions=len({c for c, _ in shared}))
+                        p_floor=wilcoxon_floor(len(d)), seeds=len(seeds), captions=len({c for c, _ in shared}))
     if note:
         entry["note"] = note
     entry["unmatched"] = sorted(map(list, set(a.index) ^ set(b.index)))
@@ -48,6 +50,21 @@ def section(ctx) -> list[dict]:
     jobs = ctx.jobs
     methods = list(dict.fromkeys(jobs["method"]))
     names = [*SCORE_NAMES, "clipscore"]
-    return [{"a": a, "b": b, "metrics": compare_methods(jobs, names, a, b, ctx.cfg.bootstrap, ctx.cfg.confidence,
-                                                        ctx.directions)}
-            for b, a in combinations(methods, 2)]
+    out = [{"a": a, "b": b, "metrics": compare_methods(jobs, names, a, b, ctx.cfg.bootstrap, ctx.cfg.confidence,
+                                                       ctx.directions)}
+           for b, a in combinations(methods, 2)]
+    adjust_for_multiple_tests([e for comp in out for e in comp["metrics"].values()])
+    return out
+
+
+def adjust_for_multiple_tests(entries: list[dict]) -> None:
+    """Add `p_adjusted` (Benjamini-Hochberg over the entries with a p-value) and name the correction."""
+    from scipy import stats
+
+    tested = [e for e in entries if e.get("p_value") is not None and np.isfinite(e["p_value"])]
+    if not tested:
+        return
+    adjusted = stats.false_discovery_control([e["p_value"] for e in tested], method="bh")
+    for e, p in zip(tested, adjusted):
+        e["p_adjusted"] = float(p)
+        e["correction"] = f"{CORRECTION} ({len(tested)} tests)"

@@ -42,6 +42,12 @@ def value_entry(value, n: int, interval=None, higher_is_better: bool | None = Tr
     return out
 
 
+def wilcoxon_floor(n: int) -> float:
+    """The smallest two-sided p-value the exact Wilcoxon signed-rank test can reach with n pairs:
+    every difference of one sign, 2 / 2**n (0.25 at n = 3)."""
+    return min(1.0, 2.0 / 2.0 ** n) if n > 0 else 1.0
+
+
 def wilcoxon_p(differences: np.ndarray) -> tuple[float, str]:
     """Two-sided Wilcoxon signed-rank p-value of paired differences; p = 1 when all are zero."""
     d = np.asarray(differences, dtype=np.float64)

@@ -30,6 +30,10 @@ def write_comparison(folder: Path, comparisons: list) -> Path:
                              "—" if p != p else f"{p:.3g}", e["n"], e["seeds"]])
         lines += ["", md_table(["method", "metric", "mean difference [95 % CI]", "Wilcoxon p", "N", "seeds"], rows),
                   ""]
+        if result.get("fid"):
+            lines += [md_table(["method", "FID difference ↓", "KID difference ↓", "N (each run)"],
+                               [[m, f"{e['fid']:+.3f}", f"{e['kid']:+.4f}" if "kid" in e else "—", e["n"]]
+                                for m, e in result["fid"].items()]), ""]
         lines += _galleries(folder, k, ra, rb, pair)
         dump.append({"title": title, "notes": notes, **result})
     write_json(folder / "compare.json", dump)

@@ -56,12 +56,16 @@ def scatter_matrix(pop: pd.DataFrame, title: str):
             if i == j:
                 ax.hist(x, bins=15, color="#bbbbbb", edgecolor="white")
                 ax.set_title(xname)
+                ax.set_xlabel(xname)
+                ax.set_ylabel("count")
             else:
                 ax.scatter(x[~front], y[~front], s=12, c="#bbbbbb", label="population")
                 ax.scatter(x[front], y[front], s=16, c="#2ca02c", label="first front")
                 ax.scatter(x[sel], y[sel], s=120, marker="*", c="#d62728", label="selected")
-            ax.set_xlabel(xname)
-            ax.set_ylabel(yname)
+                ax.set_xlabel(xname)
+                ax.set_ylabel(yname)
+            for axis in (ax.xaxis, ax.yaxis):  # a score that barely varies: plain ticks, never "1e-8+6.88e-1"
+                axis.get_major_formatter().set_useOffset(False)
     handles, labels = axes[0, 1].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper right")
     fig.suptitle(title)
@@ -86,18 +90,19 @@ def gallery(images: list[tuple[str, Path | None]], title: str):
 
 
 def curves(series: dict[str, dict], ylabel: str, title: str):
-    """Mean curve per method with its min-max band over jobs."""
+    """Mean curve per method with its band over jobs (the band each curve names: interquartile range)."""
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for method, curve in series.items():
         mean = np.asarray(curve["mean"])
         x = np.arange(len(mean))
         color = METHOD_COLORS.get(method)
         ax.plot(x, mean, label=f"{method} (n={curve['n']})", color=color, lw=2)
-        ax.fill_between(x, curve["min"], curve["max"], alpha=0.15, color=color)
+        ax.fill_between(x, curve["lo"], curve["hi"], alpha=0.15, color=color)
     ax.set_xlabel("generation")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend()
+    bands = {c.get("band") for c in series.values()} - {None}
+    ax.legend(title=f"shaded: {bands.pop()}" if len(bands) == 1 else None, title_fontsize=8)
     fig.tight_layout()
     return fig
 

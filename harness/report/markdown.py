@@ -83,18 +83,25 @@ def _meta(manifest: dict, metrics: dict | None) -> list[str]:
 def _summary(archive: pd.DataFrame, metrics: dict | None, methods: list[str]) -> str:
     header = ["method", *[f"{n}{arrow(CRITICS[n].higher_is_better)}" for n in SCORE_NAMES],
               "CLIPScore ↑", "hacking gap ↓", "FID ↓ (N)", "KID ↓", "N"]
-    rows = []
+    rows, unreliable = [], []
     for m in methods:
         if metrics and m in metrics["methods"]:
             e = metrics["methods"][m]
             fk = metrics.get("fid_kid", {}).get("methods", {}).get(m, {}).get("selected", {})
             fid = f"{fmt(fk.get('fid'), 2)} ({fk['fid']['n']})" if fk.get("fid", {}).get("value") is not None else "—"
+            if fk.get("fid", {}).get("reliable") is False:
+                fid += " †"
+                unreliable.append((fk["fid"]["n"], fk["fid"]["feature_dim"]))
             rows.append([m, *[fmt(e[n]) for n in SCORE_NAMES], fmt(e["clipscore"]), fmt(e["critic_hacking_gap"]),
                          fid, fmt(fk.get("kid"), 4), e["clipscore"]["n"]])
         else:
             sel = archive[(archive["method"] == m) & archive["selected"]]
             rows.append([m, *[f"{sel[n].mean():.3f}" for n in SCORE_NAMES], "—", "—", "—", "—", len(sel)])
     text = md_table(header, rows)
+    if unreliable:
+        n, d = unreliable[0]
+        text += (f"\n\n† FID on N = {n} images against {d}-dimensional features (N < d): dominated by sample size; "
+                 "compare FIDs only at equal N, and read KID, which is unbiased at small N.")
     if metrics and "skipped" in metrics.get("fid_kid", {}):
         text += f"\n\nFID/KID: {metrics['fid_kid']['skipped']}"
     return text
@@ -136,15 +143,30 @@ def _correlation(metrics: dict, figdir: Path, root: Path, svg: bool, methods: li
     return lines
 
 
+def _pvalue(p) -> str:
+    return "—" if p is None or p != p else f"{p:.3g}"
+
+
 def _paired(metrics: dict) -> list[str]:
-    rows = []
+    rows, entries = [], []
     for comp in metrics["paired"]:
         for name, e in comp["metrics"].items():
-            p = e.get("p_value")
+            entries.append(e)
             rows.append([f"{comp['a']} − {comp['b']}", f"{name}{arrow(e['higher_is_better'])}", fmt(e, 4),
-                         "—" if p is None or p != p else f"{p:.3g}", e["n"], e["seeds"]])
-    return ["## Paired method comparisons", "",
-            md_table(["a − b", "metric", "mean difference [95 % CI]", "Wilcoxon p", "N", "seeds"], rows), ""]
+                         _pvalue(e.get("p_value")), _pvalue(e.get("p_adjusted")), e["n"], e["seeds"]])
+    lines = ["## Paired method comparisons", "",
+             md_table(["a − b", "metric", "mean difference [95 % CI]", "Wilcoxon p", "adjusted p", "N", "seeds"],
+                      rows), ""]
+    corrections = {e["correction"] for e in entries if "correction" in e}
+    if corrections:
+        lines += [f"Adjusted p: {corrections.pop()}.", ""]
+    small = min((e["n"] for e in entries if e["n"] > 0), default=None)
+    if small is not None and small < 6:
+        floor = min(e["p_floor"] for e in entries if e["n"] == small and "p_floor" in e)
+        lines += [f"With N = {small} pairs the smallest p-value the Wilcoxon test can reach is {floor:.3g}, so no "
+                  "comparison here can be significant at 0.05 on its own, and each interval is close to the range "
+                  "of the N differences: add seeds or captions before reading these as results.", ""]
+    return lines
 
 
 def _per_caption(rundir: RunDir, archive: pd.DataFrame, methods: list[str], figdir: Path, root: Path,
