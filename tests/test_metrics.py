@@ -15,6 +15,7 @@ from harness.cli.main import main
 from harness.metrics import clipscore, correlations, fid
 from harness.metrics.hypervolume import hypervolume
 from harness.metrics.paired import compare_methods
+from helpers import REPO
 
 
 def closed_form_fid(a: np.ndarray, b: np.ndarray) -> float:
@@ -187,3 +188,24 @@ def test_compare_leaves_out_an_fid_of_another_n_with_one_line(smoke_run, tmp_pat
     result = json.loads((tmp_path / "cmp" / "compare.json").read_text())[0]
     assert "clip_single" not in result["fid"] and result["fid"]["four_objective"]["fid"] == pytest.approx(0.0)
     assert result["methods"]["clip_single"]["text_image"]["n"] == 3  # the rest of the comparison went ahead
+
+
+def test_reference_build_from_sample_photos_serves_fid_and_refuses_other_features(smoke_run, tmp_path, capsys):
+    """The probe photos are scikit-image's sample photos (resized): a small reference a user can have."""
+    photos = tmp_path / "photos"
+    shutil.copytree(REPO / "harness" / "models" / "probe_photos", photos)
+    ref = tmp_path / "ref.npz"
+    assert main(["reference", "build", str(photos), "--features", "tiny", "--out", str(ref)]) == 0
+    data = np.load(ref)
+    assert data["features"].shape == (3, 32) and str(data["extractor"]) == "tiny-clip" and int(data["n"]) == 3
+    run = tmp_path / "run"
+    shutil.copytree(smoke_run[0], run)
+    assert main(["metrics", str(run), "--reference", str(ref)]) == 0
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["fid_kid"]["reference"] == str(ref) and m["fid_kid"]["methods"]["best_of_n"]["selected"]["fid"]["n"] == 3
+    other = tmp_path / "clip.npz"
+    assert main(["reference", "build", str(photos), "--features", "clip", "--models", "tiny", "--out", str(other)]) == 0
+    before = (run / "metrics.json").read_bytes()
+    capsys.readouterr()
+    assert main(["metrics", str(run), "--reference", str(other)]) == 2
+    assert "holds features of clip:" in capsys.readouterr().err and (run / "metrics.json").read_bytes() == before

@@ -41,9 +41,7 @@ def check_inputs(suite, out: Path, system=None) -> None:
     check_device(suite.run.device)
     if system is None:  # every missing weight (the evaluator's too) in one line, before the directory is touched
         check_models(suite.run.models, suite.run.metrics)
-        check_metrics(suite.run.metrics)
-    else:
-        check_metrics(suite.run.metrics, suite.run.models)
+    check_metrics(suite.run.metrics, suite.run.models)
 
 
 def refuse_another_run(rundir: RunDir, suite) -> dict | None:

@@ -9,6 +9,7 @@ from harness.errors import ConfigError, WeightsMissingError
 
 def check_metrics(cfg: MetricsConfig, models: ModelsConfig | None = None, reference: str | None = None) -> None:
     """The reference set and feature extractor; with `models`, also the evaluator's weights."""
+    name = pretrained = None
     if models is not None:
         from harness.models.profiles import clip_files, clip_id, evaluator_spec
 
@@ -25,7 +26,14 @@ def check_metrics(cfg: MetricsConfig, models: ModelsConfig | None = None, refere
         path = Path(ref).expanduser()
         if not (path.is_dir() or (path.is_file() and path.suffix == ".npz")):
             raise ConfigError(f"metrics.reference: {path} is neither a folder of images nor a .npz statistics file")
-        if cfg.fid_features == "inception":
-            from harness.metrics.fid import make_extractor
+        from harness.metrics.fid import extractor_name, make_extractor, reference_extractor
 
+        built_with = reference_extractor(path)
+        if built_with is not None and models is not None:
+            expected = extractor_name(cfg.fid_features, f"{name}/{pretrained or 'random'}")
+            if built_with != expected:
+                raise ConfigError(f"metrics.reference {path} holds features of {built_with}, but this run's FID/KID "
+                                  f"features are {expected}; build it again with 'harness reference build' and the "
+                                  "same metrics.fid_features, or set metrics.fid_features to match")
+        if cfg.fid_features == "inception":
             make_extractor("inception")

@@ -86,17 +86,31 @@ def kid_from_features(fake: torch.Tensor, real: torch.Tensor, subset_size: int, 
     return float(mean), float(std), size
 
 
+def extractor_name(kind: str, evaluator_label: str | None = None) -> str:
+    """The name a feature extractor records (and a built reference carries): features must match."""
+    return {"tiny": "tiny-clip", "inception": "inception-v3-compat"}.get(kind) or f"clip:{evaluator_label}"
+
+
+def reference_extractor(path: Path) -> str | None:
+    """The extractor a built reference (.npz) was made with, if it says."""
+    path = Path(path).expanduser()
+    if path.is_file() and path.suffix == ".npz":
+        with np.load(path) as data:
+            return str(data["extractor"]) if "extractor" in data else None
+    return None
+
+
 def make_extractor(kind: str, evaluator_clip=None) -> nn.Module:
     """The feature extractor named by `metrics.fid_features`."""
     if kind == "clip":
         if evaluator_clip is None:
             raise HarnessError("fid_features=clip needs the evaluator CLIP")
-        return ClipFeatures(evaluator_clip, f"clip:{evaluator_clip.name}")
+        return ClipFeatures(evaluator_clip, extractor_name("clip", evaluator_clip.name))
     if kind == "tiny":
         from harness.models.clip import load_clip
         from harness.models.tiny import tiny_model_dir
 
-        return ClipFeatures(load_clip(f"local-dir:{tiny_model_dir('clip')}", None, "cpu"), "tiny-clip")
+        return ClipFeatures(load_clip(f"local-dir:{tiny_model_dir('clip')}", None, "cpu"), extractor_name("tiny"))
     if kind == "inception":
         try:
             from torchmetrics.image.fid import NoTrainInceptionV3
@@ -109,7 +123,7 @@ def make_extractor(kind: str, evaluator_clip=None) -> nn.Module:
 
         class Inception(nn.Module):
             num_features = 2048
-            name = "inception-v3-compat"
+            name = extractor_name("inception")
 
             def __init__(self):
                 super().__init__()
@@ -158,6 +172,12 @@ def load_reference(spec: str, extractor: nn.Module, cache_dir: Path) -> dict:
     path = Path(spec).expanduser()
     if path.is_file() and path.suffix == ".npz":
         data = np.load(path)
+        built_with = str(data["extractor"]) if "extractor" in data else None
+        name = getattr(extractor, "name", type(extractor).__name__)
+        if built_with is not None and built_with != name:
+            raise HarnessError(f"{path} holds features of {built_with}, but this run's FID/KID features are {name}; "
+                               "build the reference again with the same metrics.fid_features (harness reference "
+                               "build), or set metrics.fid_features to match")
         if "features" in data:
             return {"features": torch.from_numpy(data["features"]).double(), "source": str(path)}
         if "mu" in data and "sigma" in data:
@@ -181,6 +201,23 @@ def load_reference(spec: str, extractor: nn.Module, cache_dir: Path) -> dict:
     np.savez(buf, features=feats.numpy())
     atomic_write_bytes(cached, buf.getvalue())
     return {"features": feats, "source": str(path), "cache": str(cached)}
+
+
+def build_reference(folder: Path, extractor: nn.Module, out: Path) -> dict:
+    """Features of a folder of real images, written to `out` (.npz: features, extractor, n, source) for
+    `metrics.reference`; any later run with the same features reads it instead of the images."""
+    from harness.rundir.files import load_png, write_npz
+
+    folder = Path(folder).expanduser()
+    files = folder_images(folder) if folder.is_dir() else []
+    if len(files) < 2:
+        raise HarnessError(f"{folder}: a reference needs a folder of at least 2 images "
+                           f"({', '.join(sorted(IMAGE_SUFFIXES))}), found {len(files)}")
+    feats = extract_list(extractor, [load_png(p) for p in files])
+    name = getattr(extractor, "name", type(extractor).__name__)
+    write_npz(Path(out), features=feats.numpy(), extractor=np.array(name), n=np.int64(len(files)),
+              source=np.array(str(folder)))
+    return {"n": len(files), "feature_dim": int(feats.shape[1]), "extractor": name, "path": str(out)}
 
 
 UNRELIABLE_FID = ("N < feature dimension: FID is dominated by sample size here; compare FIDs only at equal N, "
