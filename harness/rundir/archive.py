@@ -22,7 +22,8 @@ def generation_rows(suite: str, key, caption: str, record) -> pd.DataFrame:
         selected[record.selected] = True
     frame = pd.DataFrame({
         "suite": suite, "caption_id": key.caption_id, "caption": caption, "method": key.method,
-        "seed": np.int64(key.seed), "generation": np.int64(record.generation), "individual": np.arange(n, dtype=np.int64),
+        "seed": np.int64(key.seed), "generation": np.int64(record.generation),
+        "individual": np.arange(n, dtype=np.int64),
         **{name: record.scores[name].astype(np.float64) for name in SCORE_NAMES},
         "pareto_rank": record.ranks.astype(np.int64), "selected": selected,
         "evaluations": np.int64(record.evaluations)})

@@ -88,9 +88,9 @@ def read_parti(path: Path) -> list[Caption]:
         out = []
         for i, row in enumerate(reader):
             if None in row or any(row[k] is None for k in ("Prompt", "Category", "Challenge")):
+                got = len([v for v in row.values() if v is not None])
                 raise ConfigError(f"{path}: line {reader.line_num}: expected the tab-separated columns "
-                                  f"{', '.join(reader.fieldnames)}, got {len([v for v in row.values() if v is not None])}"
-                                  " field(s)")
+                                  f"{', '.join(reader.fieldnames)}, got {got} field(s)")
             out.append(Caption(f"parti-{i:04d}", row["Prompt"], (row["Category"], row["Challenge"]), row["Category"]))
         return out
 
