@@ -209,3 +209,26 @@ def test_reference_build_from_sample_photos_serves_fid_and_refuses_other_feature
     capsys.readouterr()
     assert main(["metrics", str(run), "--reference", str(other)]) == 2
     assert "holds features of clip:" in capsys.readouterr().err and (run / "metrics.json").read_bytes() == before
+
+
+def test_kendalls_w_known_answers():
+    from harness.metrics.agreement import kendalls_w
+
+    same = np.array([[3.0, 2.0, 1.0], [0.9, 0.5, 0.1], [30, 20, 10]])
+    assert kendalls_w(same) == pytest.approx(1.0)
+    # by hand: ranks (1,2,3), (1,3,2), (2,1,3) -> rank sums 4, 6, 8; mean 6; S = 4 + 0 + 4 = 8;
+    # W = 12 * 8 / (3^2 * (3^3 - 3)) = 96 / 216
+    table = np.array([[3.0, 2.0, 1.0], [3.0, 1.0, 2.0], [2.0, 3.0, 1.0]])
+    assert kendalls_w(table) == pytest.approx(96 / 216)
+    opposite = np.array([[3.0, 2.0, 1.0], [1.0, 2.0, 3.0]])
+    assert kendalls_w(opposite) == pytest.approx(0.0)
+
+
+def test_the_report_says_whether_the_judges_agree(smoke_run):
+    out, _ = smoke_run
+    m = json.loads((out / "metrics.json").read_text())
+    a = m["agreement"]
+    assert a["judges"] == ["text_image", "image_real", "region_word", "word_label", "clipscore"]
+    assert set(a["ranking"]) == set(a["judges"]) and all(len(r) == 4 for r in a["ranking"].values())
+    assert 0 <= a["kendalls_w"]["value"] <= 1 and a["kendalls_w"]["n"] == 3
+    assert "## Do the judges agree?" in (out / "report.md").read_text()

@@ -46,6 +46,7 @@ def render_report(rundir: RunDir, svg: bool = False) -> Path:
         out += _convergence(metrics, figdir, root, svg)
         out += _correlation(metrics, figdir, root, svg, methods)
         out += _paired(metrics)
+        out += _agreement(metrics)
     else:
         out += ["_metrics.json is missing: run `harness metrics RUN_DIR` for CLIPScore, FID/KID, correlations, "
                 "convergence and paired comparisons._", ""]
@@ -167,6 +168,19 @@ def _paired(metrics: dict) -> list[str]:
                   "comparison here can be significant at 0.05 on its own, and each interval is close to the range "
                   "of the N differences: add seeds or captions before reading these as results.", ""]
     return lines
+
+
+def _agreement(metrics: dict) -> list[str]:
+    agreement = metrics.get("agreement")
+    if not agreement or "skipped" in agreement:
+        return []
+    w = agreement["kendalls_w"]
+    rows = [[judge, " > ".join(order)] for judge, order in agreement["ranking"].items()]
+    return ["## Do the judges agree?", "",
+            "Each judge ranks the methods by its mean score on the selected images (best first); a result that "
+            "holds under one judge only is not a result.", "",
+            md_table(["judge", "ranking of the methods"], rows), "",
+            f"Kendall's W over {w['judges']} judges: {fmt(w, 3)} ({w['note']}; N = {w['n']} captions).", ""]
 
 
 def _per_caption(rundir: RunDir, archive: pd.DataFrame, methods: list[str], figdir: Path, root: Path,
