@@ -84,3 +84,29 @@ def test_regress_against_a_reference_file(smoke_dir, tmp_path, capsys):
 def test_committed_smoke_reference_holds():
     ref = REPO / "reports" / "reference" / "smoke"
     assert main(["regress", str(ref), "--reference", str(ref / "regress_reference.json")]) == 0
+
+
+def test_a_report_renders_from_the_previous_metrics_format(smoke_dir, tmp_path):
+    """metrics.json written before bands, adjusted p-values, FID reliability and agreement existed."""
+    old = tmp_path / "old"
+    shutil.copytree(smoke_dir, old)
+    metrics = json.loads((old / "metrics.json").read_text())
+    metrics.pop("agreement")
+    for comp in metrics["paired"]:
+        for e in comp["metrics"].values():
+            for key in ("p_floor", "p_adjusted", "correction"):
+                e.pop(key, None)
+    for curves in metrics["convergence"].values():
+        for c in curves.values():
+            c["min"], c["max"] = c.pop("lo"), c.pop("hi")
+            c.pop("band")
+    (old / "metrics.json").write_text(json.dumps(metrics))
+    assert main(["report", str(old)]) == 0
+    assert "## Paired method comparisons" in (old / "report.md").read_text()
+
+
+def test_the_report_shows_each_methods_wall_time_and_device_hours(smoke_dir):
+    report = (smoke_dir / "report.md").read_text()
+    assert "| method | jobs | wall time (sum over jobs) | device-hours (cpu" in report
+    manifest = json.loads((smoke_dir / "manifest.json").read_text())
+    assert all(j["seconds"] > 0 for j in manifest["jobs"])

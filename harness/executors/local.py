@@ -36,9 +36,9 @@ def generations(job: Job, suite) -> int:
     return 1 if job.method.algorithm == "single" else suite.run.search.generations
 
 
-def finish_job(rundir: RunDir, manifest: dict, rec: dict, job: Job, result, resumed: int) -> None:
+def finish_job(rundir: RunDir, manifest: dict, rec: dict, job: Job, result, resumed: int, seconds: float) -> None:
     rec.update(status="done", ended=mf.now(), evaluations=result.evaluations, selected=result.selected,
-               resumed_from_generation=resumed, selected_scores=result.selected_scores)
+               resumed_from_generation=resumed, selected_scores=result.selected_scores, seconds=round(seconds, 3))
     rundir.write_manifest(manifest)
     rundir.checkpoint_path(job.key).unlink(missing_ok=True)
 
@@ -59,6 +59,7 @@ def run_jobs_local(rundir: RunDir, suite, jobs: list[Job], system, manifest: dic
                    worker=f"{socket.gethostname()}:{os.getpid()}", executor="local")
         rundir.write_manifest(manifest)
         callback = observer.job_started(job.key, generations(job, suite))
+        began = time.time()
         try:
             result, resumed = run_job(rundir, suite.name, job, system, suite.run.checkpoint_every,
                                       callbacks=[callback] if callback else [])
@@ -78,7 +79,7 @@ def run_jobs_local(rundir: RunDir, suite, jobs: list[Job], system, manifest: dic
             outcome.failed[job.key] = rec["error"]
             observer.job_ended(job.key, "failed")
             continue
-        finish_job(rundir, manifest, rec, job, result, resumed)
+        finish_job(rundir, manifest, rec, job, result, resumed, time.time() - began)
         outcome.ran.append(job.key)
         observer.job_ended(job.key, "done")
     outcome.seconds = time.time() - start

@@ -111,9 +111,9 @@ def run_jobs_ray(rundir: RunDir, suite, jobs: list[Job], manifest: dict, opts: R
                 rundir.write_manifest(manifest)
                 state = load_checkpoint(rundir, job)
                 ref = pool[k].run.remote(suite.name, job, suite.run.checkpoint_every, state)
-                in_flight[ref] = (job, k, state["strategy"].generation if state else 0)
+                in_flight[ref] = (job, k, state["strategy"].generation if state else 0, time.time())
             ready, _ = ray.wait(list(in_flight), num_returns=1)
-            job, k, resumed = in_flight.pop(ready[0])
+            job, k, resumed, began = in_flight.pop(ready[0])
             rec = records[job.key]
             try:
                 result, rows = ray.get(ready[0])
@@ -134,12 +134,12 @@ def run_jobs_ray(rundir: RunDir, suite, jobs: list[Job], manifest: dict, opts: R
                 idle.append(k)
                 continue
             rundir.write_job(job.key, job.caption.text, result, rows)
-            finish_job(rundir, manifest, rec, job, result, resumed)
+            finish_job(rundir, manifest, rec, job, result, resumed, time.time() - began)
             outcome.ran.append(job.key)
             idle.append(k)
             observer.job_ended(job.key, "done")
     except KeyboardInterrupt:
-        for job, _, _ in in_flight.values():
+        for job, *_ in in_flight.values():
             records[job.key]["status"] = "interrupted"
         rundir.write_manifest(manifest)
         raise

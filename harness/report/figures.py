@@ -97,11 +97,12 @@ def curves(series: dict[str, dict], ylabel: str, title: str):
         x = np.arange(len(mean))
         color = METHOD_COLORS.get(method)
         ax.plot(x, mean, label=f"{method} (n={curve['n']})", color=color, lw=2)
-        ax.fill_between(x, curve["lo"], curve["hi"], alpha=0.15, color=color)
+        lo, hi = (curve["lo"], curve["hi"]) if "lo" in curve else (curve["min"], curve["max"])  # older metrics.json
+        ax.fill_between(x, lo, hi, alpha=0.15, color=color)
     ax.set_xlabel("generation")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    bands = {c.get("band") for c in series.values()} - {None}
+    bands = {c.get("band", "min and max over jobs") for c in series.values()}
     ax.legend(title=f"shaded: {bands.pop()}" if len(bands) == 1 else None, title_fontsize=8)
     fig.tight_layout()
     return fig

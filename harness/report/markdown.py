@@ -11,6 +11,7 @@ from harness.config.methods import METHOD_ORDER
 from harness.critics import CRITICS, SCORE_NAMES
 from harness.rundir.files import atomic_write_bytes
 from harness.metrics.correlations import PAIRS
+from harness.metrics.stats import wilcoxon_floor
 from harness.report import figures
 from harness.report.format import arrow, fmt
 from harness.rundir import JobKey, RunDir
@@ -42,6 +43,7 @@ def render_report(rundir: RunDir, svg: bool = False) -> Path:
     out = [f"# Run report: {manifest.get('suite', {}).get('name', root.name)}", ""]
     out += _meta(manifest, metrics)
     out += ["## Summary", "", _summary(archive, metrics, methods), ""]
+    out += _cost(manifest, methods)
     if metrics:
         out += _convergence(metrics, figdir, root, svg)
         out += _correlation(metrics, figdir, root, svg, methods)
@@ -163,11 +165,32 @@ def _paired(metrics: dict) -> list[str]:
         lines += [f"Adjusted p: {corrections.pop()}.", ""]
     small = min((e["n"] for e in entries if e["n"] > 0), default=None)
     if small is not None and small < 6:
-        floor = min(e["p_floor"] for e in entries if e["n"] == small and "p_floor" in e)
+        floor = wilcoxon_floor(small)
         lines += [f"With N = {small} pairs the smallest p-value the Wilcoxon test can reach is {floor:.3g}, so no "
                   "comparison here can be significant at 0.05 on its own, and each interval is close to the range "
                   "of the N differences: add seeds or captions before reading these as results.", ""]
     return lines
+
+
+def _cost(manifest: dict, methods: list[str]) -> list[str]:
+    """Per method: jobs, wall time summed over its finished jobs, and device-hours (one device per job)."""
+    import datetime as dt
+
+    seconds: dict[str, list[float]] = {}
+    for rec in manifest.get("jobs", []):
+        if rec.get("status") == "done" and "seconds" in rec:
+            seconds.setdefault(rec["method"], []).append(float(rec["seconds"]))
+        elif rec.get("status") == "done" and rec.get("started") and rec.get("ended"):  # older manifests
+            span = dt.datetime.fromisoformat(rec["ended"]) - dt.datetime.fromisoformat(rec["started"])
+            seconds.setdefault(rec["method"], []).append(span.total_seconds())
+    if not seconds:
+        return []
+    rows = [[m, len(seconds[m]), f"{sum(seconds[m]):.1f} s", f"{sum(seconds[m]) / 3600:.4f}"]
+            for m in methods if m in seconds]
+    device = manifest.get("device", "")
+    return [md_table(["method", "jobs", "wall time (sum over jobs)", f"device-hours ({device})"], rows), "",
+            "Times are from the manifest's job records (a resumed job counts its last attempt only; on Ray, "
+            "from dispatch to result).", ""]
 
 
 def _agreement(metrics: dict) -> list[str]:
