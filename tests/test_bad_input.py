@@ -155,6 +155,9 @@ def cases(world):
         ("failures: unknown metric", ["failures", run, "--below", "beauty=1", "--into", suite], "--below 'beauty=1'",
          False),
         ("regress: unknown critic", ["regress", run, "--tolerance", "bogus=1"], "--tolerance 'bogus=1'", False),
+        ("reference of a missing folder", ["reference", "build", root / "nowhere"], "no such folder of images", False),
+        ("reference with unknown features", ["reference", "build", no_yaml, "--features", "x"], "--features 'x'",
+         False),
         ("ablate without a sweep", ["ablate", suite, "--set", "search.population=4", "--out", out],
          "needs a swept field", False),
         # these load torch (device checks, weights in the caches)
