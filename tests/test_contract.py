@@ -89,6 +89,8 @@ def _value_entries(obj):
 def metric_sections(smoke_run):
     """Every registered metric section computed twice, each time on a fresh context of the smoke run."""
     from harness.config.run import build_run_config
+    from harness.config.schema import ModelsConfig
+    from harness.config.typed import from_dict
     from harness.metrics.compute import MetricContext, load_evaluator
     from harness.metrics.registry import METRICS
     from harness.rundir import RunDir
@@ -98,7 +100,7 @@ def metric_sections(smoke_run):
     rundir = RunDir(out)
     manifest = rundir.read_manifest()
     cfg = build_run_config({"metrics": manifest["config"]["metrics"]}).metrics
-    evaluator = load_evaluator(cfg, manifest, "cpu")
+    evaluator = load_evaluator(cfg, from_dict(ModelsConfig, manifest["config"]["models"], "manifest"), "cpu")
     runs = []
     for _ in range(2):
         archive = rundir.read_archive()

@@ -74,18 +74,12 @@ def check(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFI
 def _probe(models, metrics):
     from harness.config.schema import GeneratorConfig
     from harness.generators import make_generator
-    from harness.models import load_models
-    from harness.models.clip import load_clip
+    from harness.models import load_judge, load_models
     from harness.models.probe import NO_SEMANTICS, run_probe
-    from harness.models.profiles import clip_weights_file, evaluator_spec
 
     loaded = load_models(models)
-    name, pretrained, same = evaluator_spec(models, metrics)
-    evaluator = None
-    if not same:
-        weights = str(clip_weights_file(name, pretrained)) if pretrained and not name.startswith("local-dir:") \
-            else pretrained
-        evaluator = load_clip(name, weights, "cpu", tag=pretrained)
+    judge, _, same = load_judge(models, metrics, "cpu", search_clip=loaded.clip)
+    evaluator = None if same else judge
     real = models.profile == "default"
     lines = run_probe(loaded, make_generator(loaded, GeneratorConfig()),
                       {k: real for k in ("clip", "classifier", "words", "generator", "evaluator")}, evaluator)

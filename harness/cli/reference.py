@@ -42,10 +42,11 @@ def build(
     check_device(device)
     evaluator = None
     if features == "clip":  # the profile's CLIPScore judge, as in a run of that profile
-        from harness.config.schema import MetricsConfig
-        from harness.metrics.compute import load_evaluator
+        from harness.config.schema import MetricsConfig, ModelsConfig
+        from harness.config.typed import from_dict
+        from harness.models import load_judge
 
-        evaluator = load_evaluator(MetricsConfig(), {"config": {"models": {"profile": models}}}, device).model
+        evaluator = load_judge(from_dict(ModelsConfig, {"profile": models}, "--models"), MetricsConfig(), device)[0]
     from harness.metrics.fid import build_reference, make_extractor
 
     info = build_reference(folder, make_extractor(features, evaluator), target)

@@ -30,23 +30,12 @@ class Evaluator:
     same: bool  # the evaluator is the search's own CLIP
 
 
-def load_evaluator(cfg: MetricsConfig, manifest: dict, device: str, search_clip=None) -> Evaluator:
-    """The CLIPScore judge of harness.models.profiles.evaluator_spec, loaded (or `search_clip`, when
-    the judge is the search's own CLIP and it is already loaded)."""
-    from harness.models.clip import load_clip
-    from harness.models.profiles import clip_id, clip_weights_file, evaluator_spec, resolve_spec
+def load_evaluator(cfg: MetricsConfig, models: ModelsConfig, device: str, search_clip=None) -> Evaluator:
+    """The CLIPScore judge (harness.models.load_judge) beside the id of the CLIP the search optimised."""
+    from harness.models import load_judge, resolve_spec
 
-    models = from_dict(ModelsConfig, manifest["config"]["models"], "manifest.json")
-    spec = resolve_spec(models)
-    search_id = spec.ids()["clip"]
-    name, pretrained, same = evaluator_spec(models, cfg)
-    if same and search_clip is not None:
-        return Evaluator(search_clip, search_id, search_id, True)
-    weights = pretrained
-    if pretrained and not name.startswith("local-dir:"):
-        weights = str(clip_weights_file(name, pretrained))
-    model = load_clip(name, weights, device, tag=pretrained)
-    return Evaluator(model, clip_id(name, pretrained), search_id, same)
+    model, judge_id, same = load_judge(models, cfg, device, search_clip)
+    return Evaluator(model, judge_id, resolve_spec(models).ids()["clip"], same)
 
 
 @dataclass
@@ -79,8 +68,9 @@ def compute_metrics(rundir: RunDir, cfg: MetricsConfig, device: str = "cpu", sea
 
     manifest = rundir.read_manifest()
     archive = rundir.read_archive()
+    models = from_dict(ModelsConfig, manifest["config"]["models"], "manifest.json")
     ctx = MetricContext(rundir, cfg, manifest, archive, selected_rows(archive),
-                        load_evaluator(cfg, manifest, device, search_clip), reference,
+                        load_evaluator(cfg, models, device, search_clip), reference,
                         cache_dir or default_cache_dir())
     result = {"schema_version": SCHEMA_VERSION, "computed": now(), "run": str(rundir.path),
               "definitions": {

@@ -113,6 +113,21 @@ def load_models(cfg: ModelsConfig, device: str = "cpu", batch_size: int = 64) ->
                   generator_kind=generator_kind(spec))
 
 
+def load_judge(cfg: ModelsConfig, metrics, device: str = "cpu", search_clip=None):
+    """The CLIPScore judge of profile `cfg` and MetricsConfig `metrics` (harness.models.profiles.evaluator_spec):
+    (ClipBackbone, its id, whether it is the search's own CLIP). `search_clip` is reused when it is."""
+    from harness.models.clip import load_clip
+    from harness.models.profiles import clip_id, clip_weights_file, evaluator_spec
+
+    name, pretrained, same = evaluator_spec(cfg, metrics)
+    if same and search_clip is not None:
+        return search_clip, clip_id(name, pretrained), True
+    weights = pretrained
+    if pretrained and not name.startswith("local-dir:"):
+        weights = str(clip_weights_file(name, pretrained))  # a cached file; the tag keeps its settings
+    return load_clip(name, weights, device, tag=pretrained), clip_id(name, pretrained), same
+
+
 def generator_kind(spec: ModelSpec) -> str:
     from harness.models.profiles import stylegan2_pickle
 
