@@ -43,13 +43,19 @@ def section(ctx) -> dict:
     ranks = {j: [methods[i] for i in np.argsort(-table.loc[j, methods].to_numpy(), kind="stable")] for j in judges}
     w = kendalls_w(table.loc[judges, methods].to_numpy())
     captions = jobs["caption_id"].unique()
+    # per caption: each judge's signed score sums and job counts per method, so a resample is array sums
+    sign = np.array([1.0 if ctx.directions.get(j, True) else -1.0 for j in judges])[None, :, None]
+    grouped = jobs.groupby(["caption_id", "method"])
+    sums = grouped[judges].sum().unstack("method").reindex(captions)
+    sums = np.nan_to_num(np.stack([sums[j].reindex(columns=methods).to_numpy() for j in judges], axis=1)) * sign
+    counts = grouped.size().unstack("method").reindex(index=captions, columns=methods).fillna(0).to_numpy()
     rng = np.random.default_rng(0)
     boot = []
     for _ in range(ctx.cfg.bootstrap if len(captions) > 1 else 0):
-        pick = rng.choice(captions, size=len(captions), replace=True)
-        sample = pd.concat([jobs[jobs["caption_id"] == c] for c in pick])
-        if sample["method"].nunique() == len(methods):
-            boot.append(kendalls_w(judge_table(sample, judges, ctx.directions).loc[judges, methods].to_numpy()))
+        pick = rng.choice(len(captions), size=len(captions), replace=True)
+        n = counts[pick].sum(axis=0)
+        if (n > 0).all():
+            boot.append(kendalls_w(sums[pick].sum(axis=0) / n))
     boot = np.asarray([b for b in boot if np.isfinite(b)])
     alpha = (1 - ctx.cfg.confidence) / 2
     interval = [float(x) for x in np.quantile(boot, [alpha, 1 - alpha])] if len(boot) >= 10 else None
