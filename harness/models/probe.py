@@ -58,7 +58,7 @@ def probe_clip(clip, label: str, semantic: bool) -> list[ProbeLine]:
         finite = bool(torch.isfinite(sims).all())
         best = int(sims.argmax())
         lines.append(ProbeLine(label, f"{name}: its caption ranks first of {len(texts)}",
-                               f"best: {texts[best]!r}", _judge(finite and best == i, semantic) if finite else False))
+                               f"best: {texts[best]!r}", _judge(best == i, semantic) if finite else False))
     return lines
 
 

@@ -9,12 +9,15 @@ import io
 import json
 import os
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 
+@lru_cache(maxsize=1)
 def _file_mode() -> int:
+    """What the umask (read once: setting it is the only way to read it) leaves of 0666."""
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
