@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import yaml
 
-from helpers import make_suite, tree_digest
+from helpers import REPO, make_suite, tree_digest
 
 HARNESS = shutil.which("harness") or pytest.fail("the harness console script is not installed (pip install -e .)")
 SMALL = {"search.population": 4, "search.offspring": 4, "search.generations": 2}
@@ -34,6 +34,10 @@ def world(tmp_path_factory):
     search_dir = root / "search"
     assert main(["search", "a cat", "--models", "tiny", "--out", str(search_dir), "--method", "clip_single",
                  *sum((["--set", f"{k}={v}"] for k, v in SMALL.items()), [])]) == 0
+    photos = root / "photos"
+    shutil.copytree(REPO / "harness" / "models" / "probe_photos", photos)
+    assert main(["reference", "build", str(photos), "--features", "clip", "--models", "tiny",
+                 "--out", str(root / "clip.npz")]) == 0
     return root, suite, run, search_dir
 
 
@@ -168,6 +172,8 @@ def cases(world):
         ("missing weights", ["run", suite, "--out", out, "--models", "default"], "model(s) missing", True),
         ("fetch offline", ["models", "fetch", "default"], "HF_HUB_OFFLINE is set", True),
         ("probe without weights", ["models", "check", "default", "--probe"], "5 model(s) missing", True),
+        ("reference of other features", ["run", suite, "--out", out, "--set", f"metrics.reference={root / 'clip.npz'}"],
+         "holds features of clip:", True),
     ]
 
 
