@@ -6,8 +6,8 @@ the way the real weights are distributed, so the same loaders read it back:
 * CLIP: an open_clip folder (`open_clip_config.json` + `open_clip_pytorch_model.bin`), read with
   `open_clip.create_model('local-dir:...')`; `evaluator_clip` is a second one of another width and
   seed, the profile's held-out CLIPScore judge.
-* classifier: torchvision's `VGG` class with a tiny layer config and a small head, saved as a
-  state dict (`.pth`) beside a `config.json` naming the layer config.
+* classifier: torchvision's `VGG` class with a tiny layer config and a small head, calibrated on the
+  tiny generator's images, saved as a state dict (`.pth`) beside a `config.json` naming the layer config.
 * words: a 1-layer `BertModel` + WordPiece vocabulary saved with `save_pretrained`, read by
   Flair's `TransformerWordEmbeddings`.
 * generator: a small `BigGANConfig` saved as `config.json` + `pytorch_model.bin`.
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-TINY_VERSION = "tiny-v1"
+TINY_VERSION = "tiny-v2"  # v2: the classifier is calibrated on the tiny generator's images
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -42,7 +42,7 @@ TINY_EVALUATOR_CLIP_CFG = {  # the tiny profile's held-out CLIPScore judge: anot
     "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 48, "heads": 3, "layers": 1},
 }
 TINY_VGG_CFG = {"layers": [8, "M", 16, "M", 32, "M"], "batch_norm": True, "hidden": 64,
-                "num_classes": 1000, "image_size": 32, "head_std": 2.0}
+                "num_classes": 1000, "image_size": 32}
 TINY_BIGGAN_CFG = {"output_dim": 32, "z_dim": 16, "class_embed_dim": 16, "channel_width": 8,
                    "num_classes": 1000, "layers": [[True, 16, 8], [True, 8, 4], [True, 4, 2], [False, 2, 1]],
                    "attention_layer_position": 2, "eps": 1e-4, "n_stats": 51}
@@ -104,12 +104,45 @@ def make_vgg(cfg: dict) -> torch.nn.Module:
     return model
 
 
+def calibration_images(n: int = 512, seed: int = 0) -> torch.Tensor:
+    """Images of the tiny BigGAN ([n, 3, 32, 32] in [0, 1]): half from one class each, half from a
+    softmax mixture of classes, the two class vectors the search's genomes produce."""
+    from pytorch_pretrained_biggan import BigGAN
+
+    net = BigGAN.from_pretrained(str(tiny_model_dir("generator"))).eval()
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, net.config.z_dim, generator=g).clamp(-2, 2)
+    one_hot = torch.nn.functional.one_hot(torch.randint(0, net.config.num_classes, (n // 2,), generator=g),
+                                          net.config.num_classes).float()
+    mixture = torch.softmax(torch.randn(n - n // 2, net.config.num_classes, generator=g), dim=1)
+    with torch.no_grad():
+        return (net(z, torch.cat([one_hot, mixture]), 1.0) + 1.0) / 2.0
+
+
 def build_classifier(folder: Path) -> None:
+    """A random tiny VGG made to discriminate among the tiny generator's images, by the usual
+    data-dependent initialisation: BatchNorm statistics measured on those images, and each head
+    layer scaled so its outputs have zero mean and unit variance over them (LSUV). Without it the
+    random head gives one or two labels to almost every image, and word_label is near-constant."""
+    from torchvision.transforms.functional import normalize
+
     torch.manual_seed(0)
     model = make_vgg(TINY_VGG_CFG)
-    with torch.no_grad():  # a wide logit range so the softmax temperature has something to act on
-        model.classifier[-1].weight.normal_(0.0, TINY_VGG_CFG["head_std"])
-        model.classifier[-1].bias.zero_()
+    x = normalize(calibration_images(), IMAGENET_MEAN, IMAGENET_STD)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.reset_running_stats()
+            module.momentum = None  # cumulative average: the statistics of the whole calibration set
+    with torch.no_grad():
+        model.train()(x)
+        model.eval()
+        h = model.avgpool(model.features(x)).flatten(1)
+        for i in (0, 3):  # the two Linear layers of the head
+            out = model.classifier[i](h)
+            mean, std = out.mean(0), out.std(0).clamp(min=1e-6)
+            model.classifier[i].weight.div_(std[:, None])
+            model.classifier[i].bias.sub_(mean).div_(std)
+            h = torch.relu(model.classifier[i](h))
     (folder / "config.json").write_text(json.dumps({"arch": "vgg", **TINY_VGG_CFG}, indent=2))
     torch.save(model.state_dict(), folder / "vgg_tiny.pth")
 
