@@ -38,7 +38,7 @@ def generations(job: Job, suite) -> int:
 
 def finish_job(rundir: RunDir, manifest: dict, rec: dict, job: Job, result, resumed: int, seconds: float) -> None:
     rec.update(status="done", ended=mf.now(), evaluations=result.evaluations, selected=result.selected,
-               resumed_from_generation=resumed, selected_scores=result.selected_scores, seconds=round(seconds, 3))
+               picks=result.picks, resumed_from_generation=resumed, selected_scores=result.selected_scores, seconds=round(seconds, 3))
     rundir.write_manifest(manifest)
     rundir.checkpoint_path(job.key).unlink(missing_ok=True)
 

@@ -30,7 +30,8 @@ def write_search(out: Path, result: SearchResult, system: System, method, seed: 
                  "captions": [{"id": CAPTION_ID, "caption": result.caption, "tags": []}], "warnings": []}
         manifest = mf.base_manifest("search", suite, system.config, [method], [seed], [key], system.models.describe())
         manifest["jobs"][0].update(folder=".", status="done", attempts=1, evaluations=result.evaluations,
-                                   selected=result.selected, selected_scores=result.selected_scores)
+                                   selected=result.selected, picks=result.picks,
+                                   selected_scores=result.selected_scores)
         manifest["sessions"] = [{"started": manifest["started"], "argv": sys.argv[1:], "executor": "local"}]
         rows = history_rows(result, key)
         rundir.write_manifest(manifest)

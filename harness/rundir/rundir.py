@@ -136,7 +136,7 @@ class RunDir:
         write_npz(folder / layout.LATENTS, latents=result.X, selected=result.selected)
         write_json(folder / layout.RESULT, {
             **key.record(), "caption": caption, "pick": result.pick, "selected": result.selected,
-            "evaluations": result.evaluations, "selected_scores": result.selected_scores})
+            "picks": result.picks, "evaluations": result.evaluations, "selected_scores": result.selected_scores})
         write_parquet(folder / layout.JOB_ARCHIVE, rows)
 
     def job_archive(self, key: JobKey) -> pd.DataFrame:

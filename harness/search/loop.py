@@ -13,7 +13,7 @@ import torch
 from harness.config.schema import MethodConfig, SearchConfig
 from harness.critics import SCORE_NAMES
 from harness.critics.timing import phase
-from harness.search.pick import PICKS, pareto_ranks
+from harness.search.pick import PICKS, all_picks, pareto_ranks
 from harness.search.strategies import Strategy, make_strategy
 
 
@@ -37,6 +37,7 @@ class GenerationRecord:
     ranks: np.ndarray  # Pareto rank in the method's objectives, int [P]
     evaluations: int  # generator + critic evaluations so far
     selected: int | None = None  # index of the final pick (last generation only)
+    classes: dict[str, np.ndarray] | None = None  # top_class, top_class_weight, effective_classes (class genomes)
 
 
 @dataclass
@@ -52,6 +53,7 @@ class SearchResult:
     images: list  # final population, uint8 numpy [3, H, W] each
     evaluations: int
     history: list[GenerationRecord] = field(default_factory=list)
+    picks: dict[str, int] = field(default_factory=dict)  # every pick policy -> its index (selected = picks[pick])
 
     @property
     def selected_image(self) -> np.ndarray:
@@ -70,7 +72,7 @@ def new_strategy(method: MethodConfig, search: SearchConfig, generator, seed: in
     """A fresh strategy whose initial latents depend only on (generator, seed): shared by all methods."""
     X0 = generator.initial_latents(search.population, seed)
     xl, xu = generator.bounds()
-    return make_strategy(method, search, X0, xl, xu, seed, objective_index(method))
+    return make_strategy(method, search, X0, xl, xu, seed, objective_index(method), generator.blocks())
 
 
 def run_search(caption: str, method: MethodConfig, scorer, generator, search: SearchConfig, seed: int,
@@ -98,7 +100,7 @@ def run_search(caption: str, method: MethodConfig, scorer, generator, search: Se
         evaluations += len(X)
         pop = strategy.population()
         record = GenerationRecord(strategy.generation - 1, pop.X, dict(zip(SCORE_NAMES, pop.scores.T)),
-                                  pareto_ranks(pop.scores[:, index]), evaluations)
+                                  pareto_ranks(pop.scores[:, index]), evaluations, classes=generator.class_info(pop.X))
         if not strategy.has_next:
             record.selected = PICKS[method.pick](pop.scores[:, index], record.scores)
         history.append(record)
@@ -108,6 +110,6 @@ def run_search(caption: str, method: MethodConfig, scorer, generator, search: Se
     pop = strategy.population()
     named = dict(zip(SCORE_NAMES, pop.scores.T))
     ranks = pareto_ranks(pop.scores[:, index])
-    selected = PICKS[method.pick](pop.scores[:, index], named)
-    return SearchResult(caption, method.name, seed, method.pick, selected, pop.X, named, ranks, pop.payload,
-                        evaluations, history)
+    picks = all_picks(pop.scores[:, index], named)
+    return SearchResult(caption, method.name, seed, method.pick, picks[method.pick], pop.X, named, ranks, pop.payload,
+                        evaluations, history, picks)
