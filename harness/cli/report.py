@@ -6,6 +6,7 @@ from pathlib import Path
 import typer
 
 from harness.cli.common import console
+from harness.errors import ConfigError
 from harness.cli.main import app
 
 
@@ -13,17 +14,31 @@ from harness.cli.main import app
 def report(
     run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="a run directory written by harness run"),
     svg: bool = typer.Option(False, help="also write every figure as SVG"),
+    pick: str = typer.Option(None, "--pick", metavar="POLICY",
+                             help="every method's image as this pick policy chose it (asf, knee, best_text_image, "
+                                  "best_text_image_on_front, compromise); default: each method's own"),
 ) -> None:
     """Re-render RUN_DIR/report.md and RUN_DIR/figures/ from the archive, metrics.json and images."""
     from harness.rundir import existing_run
 
+    if pick is not None:
+        from harness.search.pick import PICKS
+
+        if pick not in PICKS:
+            raise ConfigError(f"--pick: unknown pick policy {pick!r}; choose one of {', '.join(PICKS)}")
     rundir, _ = existing_run(run_dir)
     from harness.cli.tables import metrics_table, summary_table
     from harness.report.markdown import render_report
 
     with rundir:
-        path = render_report(rundir, svg=svg)
-    console.print(summary_table(rundir.read_archive(), title="selected images, mean ± sd over captions x seeds"))
+        path = render_report(rundir, svg=svg, pick=pick)
+    archive = rundir.read_archive()
+    if pick is not None:
+        from harness.report.markdown import under_pick
+
+        archive, _ = under_pick(rundir.read_manifest(), archive, None, pick)
+    console.print(summary_table(archive, title=f"images picked by {pick or 'each method'}, mean ± sd over "
+                                               "captions x seeds"))
     metrics = rundir.read_metrics()
     if metrics:
         console.print(metrics_table(metrics))

@@ -6,7 +6,7 @@ The sections are those of harness.metrics.registry.METRICS, computed in order on
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -15,8 +15,8 @@ from harness.config.schema import MetricsConfig, ModelsConfig
 from harness.config.typed import from_dict
 from harness.critics import CRITICS, SCORE_NAMES
 from harness.rundir import JobKey, RunDir
-from harness.rundir.archive import selected_rows
-from harness.rundir.manifest import now
+from harness.rundir.archive import picked_rows, selected_rows
+from harness.rundir.manifest import job_picks, now, stored_policies
 
 SCHEMA_VERSION = 1
 DIRECTIONS = {**{n: CRITICS[n].higher_is_better for n in SCORE_NAMES}, "clipscore": True, "fid": False, "kid": False}
@@ -40,24 +40,64 @@ def load_evaluator(cfg: MetricsConfig, models: ModelsConfig, device: str, search
 
 @dataclass
 class MetricContext:
-    """What every metric section reads: the run, its settings, and the selected-image table."""
+    """What every metric section reads: the run, its settings, and the picked-image table.
+
+    `jobs` holds one row per finished job: the individual its pick policy chose (`pick`: None = each
+    method's own policy). Model outputs per image (CLIPScore, FID features) are cached by image, so
+    scoring the picks of several policies scores each image once."""
 
     rundir: RunDir
     cfg: MetricsConfig
     manifest: dict
     archive: pd.DataFrame
-    jobs: pd.DataFrame  # one row per finished job (selected individual); sections may add columns
+    jobs: pd.DataFrame  # one row per finished job (picked individual); sections may add columns
     evaluator: Evaluator
     reference: str | None = None
     cache_dir: Path | None = None
     directions: dict = field(default_factory=lambda: dict(DIRECTIONS))
+    pick: str | None = None  # the policy every method's pick follows here; None = each method's own
+    cache: dict = field(default_factory=dict)  # (kind, image path) -> model output, shared across policies
+
+    def image_paths(self, jobs: pd.DataFrame | None = None) -> list[Path]:
+        """The stored PNG of each row's individual (the final population's image; selected.png is the same)."""
+        jobs = self.jobs if jobs is None else jobs
+        return [self.rundir.population_png(JobKey.of(r), int(r.individual)) for r in jobs.itertuples()]
 
     def selected_images(self):
         import torch
 
         from harness.rundir.files import load_png
 
-        return torch.stack([load_png(self.rundir.selected_png(JobKey.of(r))) for r in self.jobs.itertuples()])
+        return torch.stack([load_png(p) for p in self.image_paths()])
+
+    def cached(self, kind: str, paths: list[Path], compute) -> list:
+        """Per-image values of `kind` for `paths`, computing (compute(missing paths) -> list) only those not cached."""
+        missing = list(dict.fromkeys(p for p in paths if (kind, p) not in self.cache))
+        if missing:
+            self.cache.update({(kind, p): v for p, v in zip(missing, compute(missing))})
+        return [self.cache[(kind, p)] for p in paths]
+
+    def clipscores(self, jobs: pd.DataFrame | None = None):
+        """CLIPScore by the evaluator of each row's image with its caption, float64 [N]."""
+        import numpy as np
+        import torch
+
+        from harness.metrics import clipscore
+        from harness.rundir.files import load_png
+
+        jobs = self.jobs if jobs is None else jobs
+        captions = dict(zip(self.image_paths(jobs), jobs["caption"]))
+
+        def compute(paths):
+            images = torch.stack([load_png(p) for p in paths])
+            return list(clipscore.evaluate_clipscore(self.evaluator.model, images, [captions[p] for p in paths]).numpy())
+        return np.asarray(self.cached("clipscore", self.image_paths(jobs), compute), dtype=np.float64)
+
+    def rows_under(self, policy: str) -> pd.DataFrame | None:
+        """Every job's row picked by `policy` (None when some job has no stored pick for it)."""
+        if policy not in stored_policies(self.manifest):
+            return None
+        return picked_rows(self.archive, job_picks(self.manifest, policy))
 
 
 def compute_metrics(rundir: RunDir, cfg: MetricsConfig, device: str = "cpu", search_clip=None,
@@ -88,5 +128,19 @@ def compute_metrics(rundir: RunDir, cfg: MetricsConfig, device: str = "cpu", sea
     for name, section in METRICS.items():
         result[name] = section(ctx)
     result["per_job"] = ctx.jobs.drop(columns=["caption"]).to_dict(orient="records")
+    result["by_pick"] = by_pick(ctx)
     rundir.write_metrics(result)
     return result
+
+
+def by_pick(ctx: MetricContext) -> dict:
+    """The pick-dependent sections again with every method's image chosen by each stored policy, so that
+    `harness report --pick POLICY` needs no model (images already scored are not scored again)."""
+    from harness.metrics.registry import METRICS, PICK_SECTIONS
+
+    out = {}
+    for policy in stored_policies(ctx.manifest):
+        pctx = replace(ctx, jobs=ctx.rows_under(policy), pick=policy)
+        out[policy] = {name: METRICS[name](pctx) for name in PICK_SECTIONS}
+        out[policy]["per_job"] = pctx.jobs.drop(columns=["caption"]).to_dict(orient="records")
+    return out

@@ -41,18 +41,38 @@ def compare_methods(per_job: pd.DataFrame, metrics: list[str], method_a: str, me
     return out
 
 
+def control_under(ctx, a: str, b: str) -> tuple[pd.DataFrame, dict]:
+    """The job table for comparing a with b: when one of them is a random-search control (best_of_n) and
+    the other an evolutionary method that picks by another policy, the control's image is the one the
+    other method's policy picks, so the comparison measures the search, not the pick policy."""
+    methods = ctx.manifest.get("methods", {})
+    if ctx.pick is None:
+        for control, other in ((a, b), (b, a)):
+            policy = methods.get(other, {}).get("pick")
+            if (methods.get(control, {}).get("algorithm") == "random" and policy != methods[control].get("pick")
+                    and methods.get(other, {}).get("algorithm") in ("nsga2", "ga")):
+                rows = ctx.rows_under(policy)
+                if rows is not None:
+                    rows = rows[rows["method"] == control].copy()
+                    rows["clipscore"] = ctx.clipscores(rows)
+                    jobs = pd.concat([ctx.jobs[ctx.jobs["method"] != control], rows], ignore_index=True)
+                    return jobs, {"control": control, "control_pick": policy}
+    return ctx.jobs, {}
+
+
 def section(ctx) -> list[dict]:
     """Every pair of methods, the later one in the suite's order first (a - b: positive = a is higher)."""
     from itertools import combinations
 
     from harness.critics import SCORE_NAMES
 
-    jobs = ctx.jobs
-    methods = list(dict.fromkeys(jobs["method"]))
+    methods = list(dict.fromkeys(ctx.jobs["method"]))
     names = [*SCORE_NAMES, "clipscore"]
-    out = [{"a": a, "b": b, "metrics": compare_methods(jobs, names, a, b, ctx.cfg.bootstrap, ctx.cfg.confidence,
-                                                       ctx.directions)}
-           for b, a in combinations(methods, 2)]
+    out = []
+    for b, a in combinations(methods, 2):
+        jobs, note = control_under(ctx, a, b)
+        out.append({"a": a, "b": b, **note, "metrics": compare_methods(jobs, names, a, b, ctx.cfg.bootstrap,
+                                                                       ctx.cfg.confidence, ctx.directions)})
     adjust_for_multiple_tests([e for comp in out for e in comp["metrics"].values()])
     return out
 

@@ -13,3 +13,5 @@ METRICS = {
     "paired": paired.section,  # paired method comparisons (reads the clipscore column)
     "agreement": agreement.section,  # do the critics and the evaluator rank the methods alike? (Kendall's W)
 }
+# the sections that depend on which individual is picked: recomputed under every stored pick policy (by_pick)
+PICK_SECTIONS = ["methods", "fid_kid", "paired", "agreement"]

@@ -13,8 +13,7 @@ def section(ctx) -> dict:
     """Adds the `clipscore` and `clipscore_search` columns to ctx.jobs (read by later sections)."""
     jobs, n_boot, conf = ctx.jobs, ctx.cfg.bootstrap, ctx.cfg.confidence
     ev = ctx.evaluator
-    images = ctx.selected_images()
-    jobs["clipscore"] = clipscore.evaluate_clipscore(ev.model, images, list(jobs["caption"])).numpy()
+    jobs["clipscore"] = ctx.clipscores()
     jobs["clipscore_search"] = clipscore.clipscore_from_cosine(jobs["text_image"].to_numpy()).numpy()
     by_method = {}
     for method, group in jobs.groupby("method", sort=False):

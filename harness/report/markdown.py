@@ -32,16 +32,38 @@ def link(path: Path, root: Path, alt: str) -> str:
     return f"![{alt}]({path.relative_to(root).as_posix()})"
 
 
-def render_report(rundir: RunDir, svg: bool = False) -> Path:
-    """Write RUN_DIR/report.md and RUN_DIR/figures/*.png from stored data; returns the report path."""
+def under_pick(manifest: dict, archive: pd.DataFrame, metrics: dict | None, pick: str):
+    """The archive and metrics as if every method's image were the one `pick` chose (stored, no model)."""
+    from harness.errors import HarnessError
+    from harness.rundir.archive import repick
+    from harness.rundir.manifest import job_picks, stored_policies
+
+    if pick not in stored_policies(manifest):
+        raise HarnessError(f"this run has no stored {pick!r} pick for every job (stored: "
+                           f"{', '.join(stored_policies(manifest)) or 'none'}); runs made before every policy's pick "
+                           "was stored need a rerun into a new --out")
+    if metrics is not None:
+        if pick not in metrics.get("by_pick", {}):
+            raise HarnessError(f"metrics.json has no scores for the {pick!r} picks; run `harness metrics RUN_DIR` "
+                               "first (no search is rerun)")
+        metrics = {**metrics, **metrics["by_pick"][pick]}
+    return repick(archive, job_picks(manifest, pick)), metrics
+
+
+def render_report(rundir: RunDir, svg: bool = False, pick: str | None = None) -> Path:
+    """Write RUN_DIR/report.md and RUN_DIR/figures/*.png from stored data; returns the report path.
+
+    pick: render with every method's image chosen by this pick policy instead of the method's own."""
     root = rundir.path
     manifest = rundir.read_manifest() or {}
     archive = rundir.read_archive()
     metrics = rundir.read_metrics()
+    if pick is not None:
+        archive, metrics = under_pick(manifest, archive, metrics, pick)
     figdir = root / "figures"
     methods = ordered_methods(archive["method"].unique()) if not archive.empty else []
     out = [f"# Run report: {manifest.get('suite', {}).get('name', root.name)}", ""]
-    out += _meta(manifest, metrics)
+    out += _meta(manifest, metrics, pick)
     out += ["## Summary", "", _summary(archive, metrics, methods), ""]
     out += _cost(manifest, methods)
     if metrics:
@@ -58,7 +80,16 @@ def render_report(rundir: RunDir, svg: bool = False) -> Path:
     return path
 
 
-def _meta(manifest: dict, metrics: dict | None) -> list[str]:
+def _picked_by(manifest: dict, pick: str | None) -> str:
+    own = ", ".join(f"{m}: {c.get('pick')}" for m, c in manifest.get("methods", {}).items())
+    if pick is not None:
+        return (f"- **images picked by `{pick}` for every method** (`harness report --pick`); each method's own "
+                f"policy: {own}")
+    return (f"- images picked by each method's own policy ({own}); a random-search control is compared with each "
+            "method under that method's policy; `harness report RUN_DIR --pick POLICY` re-renders under another")
+
+
+def _meta(manifest: dict, metrics: dict | None, pick: str | None = None) -> list[str]:
     models = manifest.get("models", {})
     suite = manifest.get("suite", {})
     lines = [f"- suite: {suite.get('name')} version {suite.get('version')}: "
@@ -68,7 +99,8 @@ def _meta(manifest: dict, metrics: dict | None) -> list[str]:
              f"git {manifest.get('git_commit')}",
              f"- models ({models.get('profile')}): " + ", ".join(f"{k} = `{v}`" for k, v in models.get("ids", {}).items()),
              f"- generator settings: {manifest.get('config', {}).get('generator')}",
-             f"- seeds: {manifest.get('seeds')}; budget: {manifest.get('config', {}).get('search')}"]
+             f"- seeds: {manifest.get('seeds')}; budget: {manifest.get('config', {}).get('search')}",
+             _picked_by(manifest, pick)]
     if metrics:
         ev = metrics["evaluator"]
         if ev["same_model"]:
@@ -155,7 +187,10 @@ def _paired(metrics: dict) -> list[str]:
     for comp in metrics["paired"]:
         for name, e in comp["metrics"].items():
             entries.append(e)
-            rows.append([f"{comp['a']} − {comp['b']}", f"{name}{arrow(e['higher_is_better'])}", fmt(e, 4),
+            pair = f"{comp['a']} − {comp['b']}"
+            if "control_pick" in comp:
+                pair += f" ({comp['control']} picked by {comp['control_pick']})"
+            rows.append([pair, f"{name}{arrow(e['higher_is_better'])}", fmt(e, 4),
                          _pvalue(e.get("p_value")), _pvalue(e.get("p_adjusted")), e["n"], e["seeds"]])
     lines = ["## Paired method comparisons", "",
              md_table(["a − b", "metric", "mean difference [95 % CI]", "Wilcoxon p", "adjusted p", "N", "seeds"],
@@ -215,7 +250,9 @@ def _per_caption(rundir: RunDir, archive: pd.DataFrame, methods: list[str], figd
     for cid, cap in archive.groupby("caption_id", sort=False):
         caption = cap["caption"].iloc[0]
         lines += [f"### {cid}: “{caption}”", ""]
-        images = [(m, rundir.selected_png(JobKey(cid, m, int(first_seed)))) for m in methods]
+        picked = cap[cap["selected"] & (cap["seed"] == first_seed)].set_index("method")["individual"]
+        images = [(m, rundir.population_png(JobKey(cid, m, int(first_seed)), int(picked[m])))
+                  for m in methods if m in picked]
         p = figures.save(figures.gallery(images, f"{caption} (seed {first_seed})"), figdir / f"gallery_{cid}.png", svg)
         lines.append(link(p, root, f"selected images, {cid}"))
         multi = [m for m in methods if m == "four_objective"] or [

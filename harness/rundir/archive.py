@@ -9,9 +9,10 @@ import pandas as pd
 
 from harness.critics import SCORE_NAMES
 
-ARCHIVE_SCHEMA = 1
+ARCHIVE_SCHEMA = 2  # 2: the class columns (top_class, top_class_weight, effective_classes)
+CLASS_COLUMNS = ["top_class", "top_class_weight", "effective_classes"]  # -1 / NaN where the genome has no class
 ARCHIVE_COLUMNS = ["suite", "caption_id", "caption", "method", "seed", "generation", "individual",
-                   *SCORE_NAMES, "pareto_rank", "selected", "evaluations"]
+                   *SCORE_NAMES, "pareto_rank", "selected", "evaluations", *CLASS_COLUMNS]
 
 
 def generation_rows(suite: str, key, caption: str, record) -> pd.DataFrame:
@@ -20,20 +21,49 @@ def generation_rows(suite: str, key, caption: str, record) -> pd.DataFrame:
     selected = np.zeros(n, dtype=bool)
     if record.selected is not None:
         selected[record.selected] = True
+    classes = record.classes or {"top_class": np.full(n, -1), "top_class_weight": np.full(n, np.nan),
+                                 "effective_classes": np.full(n, np.nan)}
     frame = pd.DataFrame({
         "suite": suite, "caption_id": key.caption_id, "caption": caption, "method": key.method,
         "seed": np.int64(key.seed), "generation": np.int64(record.generation),
         "individual": np.arange(n, dtype=np.int64),
         **{name: record.scores[name].astype(np.float64) for name in SCORE_NAMES},
         "pareto_rank": record.ranks.astype(np.int64), "selected": selected,
-        "evaluations": np.int64(record.evaluations)})
+        "evaluations": np.int64(record.evaluations), "top_class": np.asarray(classes["top_class"], dtype=np.int64),
+        "top_class_weight": np.asarray(classes["top_class_weight"], dtype=np.float64),
+        "effective_classes": np.asarray(classes["effective_classes"], dtype=np.float64)})
     return frame[ARCHIVE_COLUMNS]
 
 
+PICKED_COLUMNS = ["method", "caption_id", "caption", "seed", "individual", *SCORE_NAMES]
+
+
 def selected_rows(archive: pd.DataFrame) -> pd.DataFrame:
-    """One row per finished job: the selected individual's scores."""
+    """One row per finished job: the selected individual's scores (and its index in the final population)."""
     sel = archive[archive["selected"]]
-    return sel[["method", "caption_id", "caption", "seed", *SCORE_NAMES]].reset_index(drop=True)
+    return sel[PICKED_COLUMNS].reset_index(drop=True)
+
+
+def picked_rows(archive: pd.DataFrame, picks: pd.DataFrame) -> pd.DataFrame:
+    """One row per job of `picks` (columns method, caption_id, seed, individual): that individual of the
+    job's final population, in the order of the archive's selected rows."""
+    last = archive.groupby(["method", "caption_id", "seed"], sort=False)["generation"].transform("max")
+    final = archive[archive["generation"] == last]
+    keys = ["method", "caption_id", "seed", "individual"]
+    order = archive.loc[archive["selected"], ["method", "caption_id", "seed"]]
+    rows = order.merge(picks[keys], on=["method", "caption_id", "seed"]).merge(final[PICKED_COLUMNS], on=keys)
+    return rows[PICKED_COLUMNS].reset_index(drop=True)
+
+
+def repick(archive: pd.DataFrame, picks: pd.DataFrame) -> pd.DataFrame:
+    """The archive with `selected` moved to the individuals of `picks` in each job's final generation."""
+    out = archive.copy()
+    last = out.groupby(["method", "caption_id", "seed"], sort=False)["generation"].transform("max")
+    chosen = picks.set_index(["method", "caption_id", "seed"])["individual"]
+    index = pd.MultiIndex.from_frame(out[["method", "caption_id", "seed"]])
+    want = chosen.reindex(index).to_numpy()
+    out["selected"] = (out["generation"] == last).to_numpy() & (out["individual"].to_numpy() == want)
+    return out
 
 
 def final_populations(archive: pd.DataFrame) -> dict[tuple, pd.DataFrame]:

@@ -112,7 +112,7 @@ def normalize(manifest: dict) -> dict:
     if manifest.get("schema", 1) >= 2:
         return manifest
     out = dict(manifest)
-    out["layout"], out["kind"], out["archive_schema"] = 1, "run", ARCHIVE_SCHEMA
+    out["layout"], out["kind"], out["archive_schema"] = 1, "run", 1
     out["suite"] = {"version": 1, **manifest.get("suite", {})}
     jobs = manifest.get("jobs", {})
     out["jobs"] = [{**rec, "folder": f"jobs/{name}"} for name, rec in jobs.items()] if isinstance(jobs, dict) else jobs
@@ -127,6 +127,9 @@ def refusal(old: dict, suite) -> str | None:
     if old.get("layout") != LAYOUT_VERSION:
         return f"it was written in run-directory layout {old.get('layout')} (now {LAYOUT_VERSION}) and can be read " \
                "(report, metrics, compare, regress) but not extended"
+    if old.get("archive_schema") != ARCHIVE_SCHEMA:
+        return f"its archive has schema {old.get('archive_schema')} (now {ARCHIVE_SCHEMA}) and can be read but not " \
+               "extended"
     if (name, version) != (suite.name, suite.config.version):
         return f"it holds suite '{name}' version {version}, not '{suite.name}' version {suite.config.version}"
     texts = {c["id"]: c["caption"] for c in old.get("suite", {}).get("captions", [])}
@@ -157,3 +160,31 @@ def grow(old: dict, suite, keys: list[JobKey], models_desc: dict) -> dict:
     have = {JobKey.of(r) for r in old["jobs"]}
     out["jobs"] = old["jobs"] + [r for r in fresh["jobs"] if JobKey.of(r) not in have]
     return out
+
+
+def job_picks(manifest: dict, policy: str | None = None):
+    """Every finished job's picks as a table (method, caption_id, seed, policy, individual); with `policy`,
+    that policy's picks only (columns method, caption_id, seed, individual). Jobs finished before picks
+    were stored have only their method's own pick."""
+    import pandas as pd
+
+    rows = []
+    own = {name: m.get("pick") for name, m in manifest.get("methods", {}).items()}
+    for rec in manifest.get("jobs", []):
+        if rec.get("status") != "done":
+            continue
+        picks = rec.get("picks") or {own.get(rec["method"]): rec.get("selected")}
+        rows += [{"method": rec["method"], "caption_id": rec["caption_id"], "seed": int(rec["seed"]), "policy": p,
+                  "individual": int(i)} for p, i in picks.items() if p is not None and i is not None]
+    table = pd.DataFrame(rows, columns=["method", "caption_id", "seed", "policy", "individual"])
+    if policy is None:
+        return table
+    return table[table["policy"] == policy].drop(columns="policy").reset_index(drop=True)
+
+
+def stored_policies(manifest: dict) -> list[str]:
+    """The pick policies every finished job of the run has a stored pick for."""
+    table = job_picks(manifest)
+    jobs = table.groupby(["method", "caption_id", "seed"]).ngroups
+    counts = table.groupby("policy").size()
+    return [p for p in dict.fromkeys(table["policy"]) if counts[p] == jobs] if jobs else []
