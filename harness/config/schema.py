@@ -35,9 +35,11 @@ class ModelsConfig:
 @dataclass
 class GeneratorConfig:
     truncation: float = 1.0  # BigGAN truncation / StyleGAN2 psi, in (0, 1]; 1 = none
-    class_bound: float = 3.0  # class logits are searched in [-class_bound, class_bound], then softmax
+    class_bound: float = 3.0  # class logits / class weights are searched in [-class_bound, class_bound]
+    class_genome: str = "sparse"  # BigGAN class genes: sparse (k classes; the benchmark's best) | softmax | embedding
+    active_classes: int = 1  # sparse genome: how many classes an image mixes (k)
     batch_size: int = 32  # images decoded per forward pass
-    space: str = "z"  # latent space searched: z, or w (StyleGAN2 only)
+    space: str = "z"  # latent space searched: z, or w / wplus (StyleGAN2 only; wplus: one w per layer)
     noise_mode: str = "const"  # StyleGAN2 noise: const (stored maps), random (seeded by the genome) or none
     class_label: Optional[int] = None  # conditional StyleGAN2: fixed class; None = search the class (space z)
 
@@ -45,7 +47,10 @@ class GeneratorConfig:
         _check(0 < self.truncation <= 1, where, prefix + "truncation", "must be in (0, 1]")
         _check(self.class_bound > 0, where, prefix + "class_bound", "must be > 0")
         _check(self.batch_size >= 1, where, prefix + "batch_size", "must be >= 1")
-        _check(self.space in ("z", "w"), where, prefix + "space", f"must be z or w, got {self.space!r}")
+        _check(self.class_genome in ("softmax", "sparse", "embedding"), where, prefix + "class_genome",
+               f"must be softmax, sparse or embedding, got {self.class_genome!r}")
+        _check(1 <= self.active_classes <= 1000, where, prefix + "active_classes", "must be in 1..1000")
+        _check(self.space in ("z", "w", "wplus"), where, prefix + "space", f"must be z, w or wplus, got {self.space!r}")
         _check(self.noise_mode in ("const", "random", "none"), where, prefix + "noise_mode",
                f"must be const, random or none, got {self.noise_mode!r}")
         _check(self.class_label is None or self.class_label >= 0, where, prefix + "class_label", "must be >= 0")
@@ -164,9 +169,15 @@ class MethodConfig:
     description: str = ""  # one line shown in reports
     objectives: list[str] = field(default_factory=lambda: ["text_image"])  # critics optimized
     pick: str = "best_text_image_on_front"  # final-pick policy (harness.search.pick)
-    crossover_prob: float = 0.9  # SBX crossover probability
+    # variation operators (harness.search.operators; pymoo 0.6 meanings), recorded in the manifest
+    # defaults: the strongest setting of benchmarks/search_power.py (README: "Search power")
+    crossover_prob: float = 0.9  # per mating: probability that SBX happens
     crossover_eta: float = 15.0  # SBX distribution index
-    mutation_eta: float = 20.0  # polynomial mutation distribution index
+    mutation_prob: float = 1.0  # per individual: probability that it is mutated at all
+    mutation_prob_var: Optional[float] = 0.1  # per gene: probability it changes; None = pymoo's 1/genes
+    mutation_eta: float = 10.0  # polynomial mutation distribution index
+    class_mutation_prob_var: Optional[float] = None  # the class genes' own per-gene probability; None = as above
+    class_mutation_eta: Optional[float] = None  # the class genes' own PM index; None = mutation_eta
 
     def validate(self, where: str, prefix: str = "") -> None:
         """Structure only: critic and pick names are checked where their registries live
@@ -176,3 +187,9 @@ class MethodConfig:
             _check(len(self.objectives) >= 2, where, prefix + "objectives", "needs >= 2 critics for nsga2")
         if self.algorithm == "ga":
             _check(len(self.objectives) == 1, where, prefix + "objectives", "needs exactly 1 critic for ga")
+        for key in ("crossover_prob", "mutation_prob", "mutation_prob_var", "class_mutation_prob_var"):
+            value = getattr(self, key)
+            _check(value is None or 0 <= value <= 1, where, prefix + key, "must be in [0, 1]")
+        for key in ("crossover_eta", "mutation_eta", "class_mutation_eta"):
+            value = getattr(self, key)
+            _check(value is None or value > 0, where, prefix + key, "must be > 0")

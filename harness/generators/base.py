@@ -51,6 +51,16 @@ class Generator(ABC):
             out = torch.cat([self._decode(chunk).float() for chunk in x.split(self.batch_size)])
         return out.clamp(0.0, 1.0)
 
+    def blocks(self) -> list:
+        """The genome's blocks of genes (harness.generators.class_genome.Block), for per-block operators."""
+        from harness.generators.class_genome import Block
+
+        return [Block("latent", 0, self.latent_dim)]
+
+    def class_info(self, latents: np.ndarray) -> dict[str, np.ndarray] | None:
+        """Per individual: top_class, top_class_weight, effective_classes (None: the genome has no class)."""
+        return None
+
     @abstractmethod
     def _bounds(self) -> tuple[np.ndarray, np.ndarray]: ...
 

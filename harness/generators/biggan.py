@@ -1,7 +1,8 @@
-"""BigGAN-deep as a searchable generator, with the CLIP-GLaSS genome.
+"""BigGAN-deep as a searchable generator.
 
-genome = [noise (z_dim) in [-2 t, 2 t] | class logits (num_classes) in [-b, b]]; the class vector
-fed to BigGAN is softmax(class logits). t = truncation, b = class_bound.
+genome = [noise (z_dim) in [-2 t, 2 t] | class genes]; t = truncation. The class genes are those of
+`generator.class_genome` (harness.generators.class_genome): softmax logits (CLIP-GLaSS), a sparse
+set of k classes with weights, or BigGAN's class embedding itself.
 """
 from __future__ import annotations
 
@@ -11,22 +12,24 @@ from scipy.stats import truncnorm
 
 from harness.errors import HarnessError
 from harness.generators.base import Generator
+from harness.generators.class_genome import Block, make_class_genome
 
 
 class BigGANGenerator(Generator):
     name = "biggan"
 
-    def __init__(self, net, truncation: float = 1.0, class_bound: float = 3.0, batch_size: int = 32,
-                 device: str = "cpu"):
+    def __init__(self, net, truncation: float = 1.0, class_bound: float = 3.0, class_genome: str = "softmax",
+                 active_classes: int = 1, batch_size: int = 32, device: str = "cpu"):
         super().__init__(batch_size=batch_size, device=device)
         self.net = net.eval().to(self.device)
         config = net.config
         self.z_dim = int(config.z_dim)
         self.num_classes = int(config.num_classes)
-        self.latent_dim = self.z_dim + self.num_classes
         self.image_size = int(config.output_dim)
         self.truncation = float(truncation)
         self.class_bound = float(class_bound)
+        self.genome = make_class_genome(class_genome, net, self.class_bound, int(active_classes))
+        self.latent_dim = self.z_dim + self.genome.dim
 
     @classmethod
     def from_config(cls, net, cfg, device: str = "cpu") -> "BigGANGenerator":
@@ -34,21 +37,28 @@ class BigGANGenerator(Generator):
             if getattr(cfg, key) != default:
                 raise HarnessError(f"generator.{key}={getattr(cfg, key)} applies to StyleGAN2-ADA networks only; "
                                    f"BigGAN takes {key}={default} (or use --set models.generator=stylegan2_ada:PKL)")
-        return cls(net, truncation=cfg.truncation, class_bound=cfg.class_bound, batch_size=cfg.batch_size,
-                   device=device)
+        return cls(net, truncation=cfg.truncation, class_bound=cfg.class_bound, class_genome=cfg.class_genome,
+                   active_classes=cfg.active_classes, batch_size=cfg.batch_size, device=device)
+
+    def blocks(self) -> list[Block]:
+        return [Block("noise", 0, self.z_dim), *(b.shift(self.z_dim) for b in self.genome.blocks())]
 
     def _bounds(self):
         zb = 2.0 * self.truncation
-        xl = np.concatenate([np.full(self.z_dim, -zb), np.full(self.num_classes, -self.class_bound)])
-        return xl, -xl
+        cl, cu = self.genome.bounds()
+        return np.concatenate([np.full(self.z_dim, -zb), cl]), np.concatenate([np.full(self.z_dim, zb), cu])
 
     def _initial(self, n, rng):
         z = self.truncation * truncnorm.rvs(-2, 2, size=(n, self.z_dim), random_state=rng)
-        logits = np.clip(rng.standard_normal((n, self.num_classes)), -self.class_bound, self.class_bound)
-        return np.concatenate([z, logits], axis=1)
+        return np.concatenate([z, self.genome.initial(n, rng)], axis=1)
+
+    def class_info(self, latents: np.ndarray) -> dict[str, np.ndarray]:
+        return self.genome.describe(np.asarray(latents)[:, self.z_dim:])
 
     def _decode(self, latents: torch.Tensor) -> torch.Tensor:
-        z = latents[:, : self.z_dim]
-        classes = torch.softmax(latents[:, self.z_dim:], dim=1)
-        images = self.net(z, classes, self.truncation)
+        z, genes = latents[:, : self.z_dim], latents[:, self.z_dim:]
+        if self.genome.name == "embedding":  # BigGAN.forward with the embedding in place of embeddings(class)
+            images = self.net.generator(torch.cat((z, genes.to(z.dtype)), dim=1), self.truncation)
+        else:
+            images = self.net(z, self.genome.class_vectors(genes).to(z.dtype), self.truncation)
         return (images + 1.0) / 2.0

@@ -4,6 +4,8 @@ genome, space z: [z (z_dim) in [-Z_BOUND, Z_BOUND] | class logits (c_dim) in [-b
                   network is conditional and no class label is fixed]; c = softmax(class logits)
 genome, space w: [w (w_dim)] within the per-dimension range of mapped samples (the label is part
                   of w, so it is not searched); initial w are the mapped initial z.
+genome, space wplus: [w_0 | ... | w_{num_ws-1}], one w per synthesis layer (W+), each within the w
+                  range; initial: the mapped initial z repeated for every layer (the same images as w).
 Truncation: w -> w_avg + psi (w - w_avg) before synthesis, in both spaces. Noise: 'const' uses the
 network's stored maps; 'random' draws each image's maps from a seed derived from its genome, so
 an image is a function of its genome (rescoring and resuming give the same image).
@@ -35,8 +37,8 @@ class StyleGAN2Generator(Generator):
         if net.img_channels not in (1, 3):
             raise HarnessError(f"the StyleGAN2 network makes {net.img_channels}-channel images; "
                                "the critics need 1 or 3")
-        if space not in ("z", "w"):
-            raise HarnessError(f"generator.space must be z or w, got {space!r}")
+        if space not in ("z", "w", "wplus"):
+            raise HarnessError(f"generator.space must be z, w or wplus, got {space!r}")
         if noise_mode not in ("const", "random", "none"):
             raise HarnessError(f"generator.noise_mode must be const, random or none, got {noise_mode!r}")
         if class_label is not None and not self.c_dim:
@@ -48,8 +50,10 @@ class StyleGAN2Generator(Generator):
         self.space, self.psi, self.noise_mode = space, float(truncation), noise_mode
         self.class_label, self.class_bound = class_label, float(class_bound)
         self.search_class = self.c_dim > 0 and class_label is None and space == "z"
-        self.latent_dim = self.w_dim if space == "w" else self.z_dim + (self.c_dim if self.search_class else 0)
-        self._w_bounds = self._estimate_w_bounds() if space == "w" else None
+        self.num_ws = int(net.num_ws)
+        self.latent_dim = {"w": self.w_dim, "wplus": self.w_dim * self.num_ws}.get(
+            space, self.z_dim + (self.c_dim if self.search_class else 0))
+        self._w_bounds = self._estimate_w_bounds() if space != "z" else None
 
     # --- genome <-> network inputs -------------------------------------------------------------
     @classmethod
@@ -84,14 +88,17 @@ class StyleGAN2Generator(Generator):
     def _bounds(self):
         if self.space == "w":
             return self._w_bounds
+        if self.space == "wplus":
+            return tuple(np.tile(b, self.num_ws) for b in self._w_bounds)
         xl = np.full(self.latent_dim, -Z_BOUND)
         xl[self.z_dim:] = -self.class_bound
         return xl, -xl
 
     def _initial(self, n, rng):
         z = np.clip(rng.standard_normal((n, self.z_dim)), -Z_BOUND, Z_BOUND)
-        if self.space == "w":
-            return self._map(z, self._labels(n, rng=rng))
+        if self.space != "z":
+            w = self._map(z, self._labels(n, rng=rng))
+            return np.tile(w, self.num_ws) if self.space == "wplus" else w
         if self.search_class:
             logits = np.clip(rng.standard_normal((n, self.c_dim)), -self.class_bound, self.class_bound)
             return np.concatenate([z, logits], axis=1)
@@ -99,8 +106,10 @@ class StyleGAN2Generator(Generator):
 
     def _ws(self, latents: torch.Tensor) -> torch.Tensor:
         mapping = self.net.mapping
-        if self.space == "w":
-            ws = latents.float().unsqueeze(1).repeat([1, self.net.num_ws, 1])
+        if self.space != "z":
+            ws = latents.float().reshape(len(latents), -1, self.w_dim)  # [B, 1 or num_ws, w_dim]
+            if ws.shape[1] == 1:
+                ws = ws.repeat([1, self.num_ws, 1])
             return mapping.truncate(ws, self.psi) if self.psi != 1 else ws
         z = latents[:, : self.z_dim].float()
         logits = latents[:, self.z_dim:].float() if self.search_class else None

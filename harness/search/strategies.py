@@ -42,18 +42,18 @@ class PymooStrategy(Strategy):
     """NSGA-II (several objectives) or a GA (one objective) from pymoo, driven by ask and tell."""
 
     def __init__(self, method: MethodConfig, search: SearchConfig, X0: np.ndarray, xl, xu, seed: int,
-                 objective_index: list[int]):
+                 objective_index: list[int], blocks: list):
         from pymoo.algorithms.moo.nsga2 import NSGA2
         from pymoo.algorithms.soo.nonconvex.ga import GA
         from pymoo.core.problem import Problem
-        from pymoo.operators.crossover.sbx import SBX
-        from pymoo.operators.mutation.pm import PM
+
+        from harness.search.operators import make_operators
 
         self.objective_index = objective_index
         self.n_generations = search.generations
+        crossover, mutation = make_operators(method, blocks)
         operators = dict(pop_size=search.population, n_offsprings=search.offspring, sampling=X0,
-                         crossover=SBX(prob=method.crossover_prob, eta=method.crossover_eta),
-                         mutation=PM(eta=method.mutation_eta), eliminate_duplicates=True)
+                         crossover=crossover, mutation=mutation, eliminate_duplicates=True)
         if method.algorithm == "nsga2":
             self.algorithm = NSGA2(**operators)
         else:
@@ -149,9 +149,10 @@ class SingleStrategy(Strategy):
 
 
 def make_strategy(method: MethodConfig, search: SearchConfig, X0, xl, xu, seed: int,
-                  objective_index: list[int]) -> Strategy:
+                  objective_index: list[int], blocks: list) -> Strategy:
+    """blocks: the genome's blocks of genes (Generator.blocks()), for the per-block operators."""
     if method.algorithm in ("nsga2", "ga"):
-        return PymooStrategy(method, search, X0, xl, xu, seed, objective_index)
+        return PymooStrategy(method, search, X0, xl, xu, seed, objective_index, blocks)
     if method.algorithm == "random":
         return RandomStrategy(search, X0, seed, objective_index)
     return SingleStrategy(X0)
