@@ -50,10 +50,16 @@ def tiny_stylegan2(tiny_cache):
 
 @pytest.fixture(scope="session")
 def tiny_generators(tiny_system, tiny_stylegan2):
-    """Every registered generator (and StyleGAN2's other modes), keyed 'name' or 'name[variant]'."""
-    from harness.generators import StyleGAN2Generator
+    """Every registered generator with every genome and space, keyed 'name' or 'name[variant]'."""
+    from harness.generators import BigGANGenerator, StyleGAN2Generator
 
+    net = tiny_system.generator.net
     return {"biggan": tiny_system.generator,
+            "biggan[softmax]": BigGANGenerator(net, class_genome="softmax", batch_size=4),
+            "biggan[sparse]": BigGANGenerator(net, class_genome="sparse", active_classes=1, batch_size=4),
+            "biggan[sparse, 3 classes]": BigGANGenerator(net, class_genome="sparse", active_classes=3, batch_size=4),
+            "biggan[embedding]": BigGANGenerator(net, class_genome="embedding", batch_size=4),
+            "stylegan2_ada[wplus]": StyleGAN2Generator(tiny_stylegan2, space="wplus", truncation=0.7, batch_size=4),
             "stylegan2_ada": StyleGAN2Generator(tiny_stylegan2, truncation=0.7, batch_size=4),
             "stylegan2_ada[w, random noise]": StyleGAN2Generator(tiny_stylegan2, space="w", noise_mode="random",
                                                                  truncation=0.7, batch_size=4)}

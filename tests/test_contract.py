@@ -40,7 +40,11 @@ def test_critic_contract(name, tiny_system, images):
         critic.score((images * 255).to(torch.uint8), ctx)
 
 
-@pytest.mark.parametrize("name", list(GENERATORS) + ["stylegan2_ada[w, random noise]"])
+GENERATOR_VARIANTS = ["biggan[softmax]", "biggan[sparse]", "biggan[sparse, 3 classes]", "biggan[embedding]",
+                      "stylegan2_ada[w, random noise]", "stylegan2_ada[wplus]"]
+
+
+@pytest.mark.parametrize("name", list(GENERATORS) + GENERATOR_VARIANTS)
 def test_generator_contract(name, tiny_generators):
     gen = tiny_generators[name]
     assert isinstance(gen, GENERATORS[name.split("[")[0]])
@@ -58,6 +62,17 @@ def test_generator_contract(name, tiny_generators):
     torch.testing.assert_close(split, imgs, atol=1e-5, rtol=0)
     with pytest.raises(ValueError):
         gen.decode(x[:, :-1])
+    blocks = gen.blocks()  # contiguous, covering the genome; integer genes are integers within bounds
+    assert blocks[0].start == 0 and blocks[-1].stop == gen.latent_dim
+    assert all(a.stop == b.start for a, b in zip(blocks, blocks[1:]))
+    for b in blocks:
+        if b.integer:
+            np.testing.assert_array_equal(x[:, b.start:b.stop], np.round(x[:, b.start:b.stop]))
+    info = gen.class_info(x)
+    if info is not None:
+        assert set(info) == {"top_class", "top_class_weight", "effective_classes"}
+        assert all(len(v) == 5 for v in info.values())
+        assert ((info["top_class"] >= 0) & (info["top_class"] < gen.num_classes)).all()
 
 
 def test_features_are_shared_between_critics(tiny_system, images):

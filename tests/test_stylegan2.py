@@ -267,7 +267,7 @@ def test_all_four_methods_run_on_the_tiny_stylegan2(tiny_models, tiny_stylegan2)
 @pytest.mark.parametrize("sets, message", [
     (["models.generator=stylegan2_ada:/nonexistent/network-snapshot-000000.pkl"], "does not exist"),
     (["models.generator=stylegan2_ada", "models.profile=default"], "needs a network pickle"),
-    (["generator.space=v"], "must be z or w"),
+    (["generator.space=v"], "must be z, w or wplus"),
     (["models.generator=stylegan2_ada", "generator.noise_mode=fresh"], "must be const, random or none"),
 ])
 def test_cli_bad_stylegan2_input_is_one_line_exit_2(tmp_path, sets, message):

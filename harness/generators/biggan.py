@@ -52,6 +52,12 @@ class BigGANGenerator(Generator):
         z = self.truncation * truncnorm.rvs(-2, 2, size=(n, self.z_dim), random_state=rng)
         return np.concatenate([z, self.genome.initial(n, rng)], axis=1)
 
+    def with_class(self, latents: np.ndarray, c: int) -> np.ndarray:
+        """`latents` with their class genes replaced by genes that make ImageNet class `c` dominant."""
+        out = np.array(latents, dtype=np.float64, copy=True)
+        out[:, self.z_dim:] = self.genome.one_class(c)
+        return out
+
     def class_info(self, latents: np.ndarray) -> dict[str, np.ndarray]:
         return self.genome.describe(np.asarray(latents)[:, self.z_dim:])
 

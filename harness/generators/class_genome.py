@@ -65,6 +65,12 @@ class SoftmaxGenome:
     def class_vectors(self, genes: torch.Tensor) -> torch.Tensor:
         return torch.softmax(genes.float(), dim=1)
 
+    def one_class(self, c: int) -> np.ndarray:
+        """Genes that make class `c` dominant (as far as the bounds allow)."""
+        genes = np.full(self.dim, -self.bound)
+        genes[c] = self.bound
+        return genes
+
     def describe(self, genes: np.ndarray) -> dict[str, np.ndarray]:
         return describe_weights(self.class_vectors(torch.as_tensor(genes)).double().numpy())
 
@@ -88,6 +94,9 @@ class SparseGenome:
         index = rng.integers(0, self.num_classes, (n, self.k)).astype(np.float64)
         weight = np.clip(rng.standard_normal((n, self.k)), -self.bound, self.bound)
         return np.concatenate([index, weight], axis=1)
+
+    def one_class(self, c: int) -> np.ndarray:
+        return np.concatenate([np.full(self.k, float(c)), np.zeros(self.k)])
 
     def class_vectors(self, genes: torch.Tensor) -> torch.Tensor:
         index = genes[:, : self.k].round().clamp(0, self.num_classes - 1).long()
@@ -117,6 +126,9 @@ class EmbeddingGenome:
 
     def initial(self, n, rng):
         return self.table[rng.integers(0, len(self.table), n)]
+
+    def one_class(self, c: int) -> np.ndarray:
+        return self.table[c].copy()
 
     def describe(self, genes: np.ndarray) -> dict[str, np.ndarray]:
         g = np.asarray(genes, dtype=np.float64)

@@ -95,19 +95,17 @@ def probe_generator(generator, classifier, semantic: bool) -> list[ProbeLine]:
     lines = [ProbeLine("generator", "decodes a fixed latent to a finite image", f"{tuple(image.shape[1:])}", ok)]
     num_classes = getattr(generator, "num_classes", None)
     if num_classes == 1000:  # BigGAN: one class made dominant in the class part of the genome
-        xl, xu = generator.bounds()
-        x = np.array(x, copy=True)
-        x[0, generator.z_dim:] = xl[generator.z_dim:]
-        x[0, generator.z_dim + DOG_CLASS] = xu[generator.z_dim + DOG_CLASS]
+        x = generator.with_class(x, DOG_CLASS)
         top5 = classifier.logits(generator.decode(x)).float().cpu()[0].topk(5).indices.tolist()
         lines.append(ProbeLine("generator", "a golden-retriever latent is classified as a dog (top-5)",
                                f"top-1: {classifier.categories[top5[0]]}", _judge(bool(DOGS & set(top5)), semantic)))
     return lines
 
 
-def run_probe(models, generator, semantic: dict[str, bool], evaluator=None) -> list[ProbeLine]:
+def run_probe(models, generator, semantic: dict[str, bool], evaluator=None, judges=()) -> list[ProbeLine]:
     """Every line of the self-test. semantic: per model (clip, classifier, words, generator, evaluator),
-    whether its weights are real enough to be judged."""
+    whether its weights are real enough to be judged; judges: held-out judges (harness.models.judges.Judge),
+    each checked like a CLIP (its caption of each photo ranks first)."""
     lines = probe_clip(models.clip, "clip", semantic.get("clip", False))
     lines += probe_classifier(models.classifier, semantic.get("classifier", False))
     lines += probe_words(models.words, semantic.get("words", False))
@@ -115,4 +113,6 @@ def run_probe(models, generator, semantic: dict[str, bool], evaluator=None) -> l
                              semantic.get("generator", False) and semantic.get("classifier", False))
     if evaluator is not None:
         lines += probe_clip(evaluator, "evaluator", semantic.get("evaluator", False))
+    for judge in judges:
+        lines += probe_clip(judge.backbone, f"judge {judge.name}", semantic.get("evaluator", False))
     return lines
