@@ -228,7 +228,7 @@ def test_the_report_says_whether_the_judges_agree(smoke_run):
     out, _ = smoke_run
     m = json.loads((out / "metrics.json").read_text())
     a = m["agreement"]
-    assert a["judges"] == ["text_image", "image_real", "region_word", "word_label", "clipscore"]
+    assert a["judges"] == ["text_image", "image_real", "region_word", "word_label", "clipscore", "pickscore", "hpsv2"]
     assert set(a["ranking"]) == set(a["judges"]) and all(len(r) == 4 for r in a["ranking"].values())
     assert 0 <= a["kendalls_w"]["value"] <= 1 and a["kendalls_w"]["n"] == 3
     assert "## Do the judges agree?" in (out / "report.md").read_text()

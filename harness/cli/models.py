@@ -31,9 +31,12 @@ def _cfgs(profile: str):
 def _ids(profile: str) -> dict[str, str]:
     from harness.models.profiles import clip_id, evaluator_spec, resolve_spec
 
+    from harness.models.judges import panel_entry
+
     models, metrics = _cfgs(profile)
     name, pretrained, _ = evaluator_spec(models, metrics)
-    return {**resolve_spec(models).ids(), "evaluator (CLIPScore)": clip_id(name, pretrained)}
+    judges = {f"judge {e.name}": " + ".join(x for x in panel_entry(e.name, profile) if x) for e in metrics.panel()}
+    return {**resolve_spec(models).ids(), "evaluator (CLIPScore)": clip_id(name, pretrained), **judges}
 
 
 @models_app.command("list", epilog="Example: harness models list tiny")
@@ -75,14 +78,16 @@ def _probe(models, metrics):
     from harness.config.schema import GeneratorConfig
     from harness.generators import make_generator
     from harness.models import load_judge, load_models
+    from harness.models.judges import load_panel_judge
     from harness.models.probe import NO_SEMANTICS, run_probe
 
     loaded = load_models(models)
     judge, _, same = load_judge(models, metrics, "cpu", search_clip=loaded.clip)
     evaluator = None if same else judge
+    panel = [load_panel_judge(e.name, models.profile, e.model, e.pretrained) for e in metrics.panel()]
     real = models.profile == "default"
     lines = run_probe(loaded, make_generator(loaded, GeneratorConfig()),
-                      {k: real for k in ("clip", "classifier", "words", "generator", "evaluator")}, evaluator)
+                      {k: real for k in ("clip", "classifier", "words", "generator", "evaluator")}, evaluator, panel)
     table = Table(title=f"profile {models.profile}: self-test" + ("" if real else f" ({NO_SEMANTICS})"))
     for col in ("model", "check", "result", "verdict"):
         table.add_column(col, overflow="fold")
@@ -111,6 +116,23 @@ def check_network(hosts=HUB_HOSTS, timeout: float = 5.0) -> None:
             raise HarnessError(f"no network: cannot reach {host} ({exc.strerror or type(exc).__name__}); run "
                                "'harness models fetch' on a machine with a network, or place the files by hand "
                                "(README: Model profiles)") from None
+
+
+def fetch_judges(metrics) -> None:
+    """PickScore (model + processor repos) and the HPS checkpoint into the Hugging Face cache."""
+    from huggingface_hub import hf_hub_download, snapshot_download
+
+    from harness.models.judges import panel_entry
+
+    for e in metrics.panel():
+        model, pretrained = panel_entry(e.name, "default", e.model, e.pretrained)
+        if e.name == "pickscore":
+            for repo in (model, pretrained):
+                if repo:
+                    snapshot_download(repo, allow_patterns=["*.json", "*.txt", "*.safetensors"])
+        elif pretrained:
+            repo, _, filename = pretrained.partition(":")
+            hf_hub_download(repo, filename)
 
 
 @models_app.command(epilog="Example: harness models fetch default")
@@ -144,6 +166,7 @@ def fetch(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFI
         VGG19_BN_Weights[spec.classifier_weights].get_state_dict(progress=True)
         snapshot_download(spec.words, allow_patterns=["*.json", "*.txt", "*.safetensors"])
         biggan.resolve(spec.generator, offline=False)
+        fetch_judges(metrics)
     except WeightsMissingError:
         raise
     except Exception as exc:

@@ -43,8 +43,8 @@ def metrics_table(result: dict) -> Table:
     for method, entry in result["methods"].items():
         sel = fk.get("methods", {}).get(method, {}).get("selected", {})
         fid = f"{fmt(sel.get('fid'), 2)} ({sel['fid']['n']})" if sel.get("fid", {}).get("value") is not None else "—"
-        table.add_row(method, fmt(entry["clipscore"], 3), fmt(entry["clipscore_search_model"], 3),
-                      fmt(entry["critic_hacking_gap"], 3), fid, fmt(sel.get("kid"), 4))
+        table.add_row(method, fmt(entry.get("clipscore"), 3), fmt(entry.get("clipscore_search_model"), 3),
+                      fmt(entry.get("critic_hacking_gap"), 3), fid, fmt(sel.get("kid"), 4))
     if "skipped" in fk:
         table.caption = f"FID/KID skipped: {fk['skipped']}"
     return table

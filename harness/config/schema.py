@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Optional
+from typing import Literal, Optional, Union
 
 from harness.errors import ConfigError
 
@@ -119,12 +119,29 @@ class SearchConfig:
         return self.population + self.offspring * (self.generations - 1)
 
 
+JUDGE_NAMES = ("clipscore", "pickscore", "hpsv2")
+
+
+@dataclass
+class EvaluatorEntry:
+    name: str  # clipscore | pickscore | hpsv2
+    model: Optional[str] = None  # clipscore: open_clip name, 'local-dir:PATH' or 'search'; pickscore: HF repo or
+    # folder; hpsv2: open_clip architecture; None = the profile's
+    pretrained: Optional[str] = None  # clipscore: tag or file; pickscore: processor repo/folder; hpsv2: REPO:FILE or file
+
+    def validate(self, where: str, prefix: str = "") -> None:
+        _check(self.name in JUDGE_NAMES, where, prefix + "name",
+               f"must be one of {', '.join(JUDGE_NAMES)}, got {self.name!r}")
+
+
 @dataclass
 class MetricsConfig:
     # CLIPScore judge: None = the profile's held-out one (harness.models.profiles.evaluator_spec); an open_clip
     # name or 'local-dir:PATH'; "search" = the search's own CLIP (the report then says so)
     evaluator_clip: Optional[str] = None
     evaluator_pretrained: Optional[str] = None  # its tag or file; None = openai in profile default, else random
+    # held-out judges: names or {name, model, pretrained}; None = the profile's panel (clipscore, pickscore, hpsv2)
+    evaluators: Optional[list[Union[str, EvaluatorEntry]]] = None
     reference: Optional[str] = None  # FID/KID reference: a folder of real images or a saved .npz statistics file
     fid_features: str = "inception"  # inception | clip | tiny: FID/KID feature extractor
     kid_subset_size: int = 50  # KID subset size, lowered to the smaller set's size when N is small
@@ -132,7 +149,33 @@ class MetricsConfig:
     bootstrap: int = 1000  # bootstrap resamples for every interval
     confidence: float = 0.95  # interval level
 
+    def judge_entries(self) -> list[EvaluatorEntry]:
+        """The judges as entries (the profile's panel when unset); clipscore's model defaults to evaluator_clip."""
+        entries = [EvaluatorEntry(e) if isinstance(e, str) else e for e in (self.evaluators or list(JUDGE_NAMES))]
+        return [EvaluatorEntry("clipscore", self.evaluator_clip, self.evaluator_pretrained)
+                if e.name == "clipscore" and e.model is None else e for e in entries]
+
+    def clipscore_config(self) -> "MetricsConfig":
+        """These settings with evaluator_clip/evaluator_pretrained taken from a clipscore entry that names a model."""
+        import dataclasses
+
+        entry = next((e for e in self.judge_entries() if e.name == "clipscore"), None)
+        if entry is None:
+            return self
+        return dataclasses.replace(self, evaluator_clip=entry.model, evaluator_pretrained=entry.pretrained)
+
+    def panel(self) -> list[EvaluatorEntry]:
+        """The judges beside CLIPScore (pickscore, hpsv2) that these settings name."""
+        return [e for e in self.judge_entries() if e.name != "clipscore"]
+
     def validate(self, where: str, prefix: str = "") -> None:
+        for i, e in enumerate(self.evaluators or []):
+            if isinstance(e, str):
+                EvaluatorEntry(e).validate(where, f"{prefix}evaluators[{i}].")
+        names = [e.name for e in self.judge_entries()]
+        _check(len(set(names)) == len(names), where, prefix + "evaluators", f"names a judge twice: {names}")
+        _check(self.evaluators is None or len(self.evaluators) > 0, where, prefix + "evaluators",
+               "must name at least one judge (or be left unset for the profile's panel)")
         _check(self.fid_features in ("inception", "clip", "tiny"), where, prefix + "fid_features",
                f"must be inception, clip or tiny, got {self.fid_features!r}")
         _check(self.kid_subset_size >= 2, where, prefix + "kid_subset_size", "must be >= 2")

@@ -1,4 +1,4 @@
-"""Do the judges agree? Each judge (the four in-loop critics and the CLIPScore evaluator) ranks the
+"""Do the judges agree? Each judge (the four in-loop critics and the held-out evaluators) ranks the
 methods by their mean score on the selected images; Kendall's coefficient of concordance W says how
 much those rankings agree (1: identical, 0: no agreement), with a bootstrap interval over captions.
 
@@ -35,7 +35,7 @@ def judge_table(jobs: pd.DataFrame, judges: list[str], directions: dict) -> pd.D
 
 def section(ctx) -> dict:
     jobs = ctx.jobs
-    judges = [*SCORE_NAMES, *(["clipscore"] if "clipscore" in jobs else [])]
+    judges = [*SCORE_NAMES, *[j for j in ("clipscore", *ctx.judges) if j in jobs]]
     methods = list(dict.fromkeys(jobs["method"]))
     if len(methods) < 2:
         return {"skipped": "agreement needs at least two methods"}

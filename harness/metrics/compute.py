@@ -14,12 +14,14 @@ import pandas as pd
 from harness.config.schema import MetricsConfig, ModelsConfig
 from harness.config.typed import from_dict
 from harness.critics import CRITICS, SCORE_NAMES
+from harness.metrics.cache import FOLDER as CACHE_FOLDER, ScoreCache
 from harness.rundir import JobKey, RunDir
 from harness.rundir.archive import picked_rows, selected_rows
 from harness.rundir.manifest import job_picks, now, stored_policies
 
 SCHEMA_VERSION = 1
-DIRECTIONS = {**{n: CRITICS[n].higher_is_better for n in SCORE_NAMES}, "clipscore": True, "fid": False, "kid": False}
+DIRECTIONS = {**{n: CRITICS[n].higher_is_better for n in SCORE_NAMES}, "clipscore": True, "pickscore": True,
+              "hpsv2": True, "fid": False, "kid": False}
 
 
 @dataclass
@@ -56,7 +58,32 @@ class MetricContext:
     cache_dir: Path | None = None
     directions: dict = field(default_factory=lambda: dict(DIRECTIONS))
     pick: str | None = None  # the policy every method's pick follows here; None = each method's own
-    cache: dict = field(default_factory=dict)  # (kind, image path) -> model output, shared across policies
+    store: ScoreCache = field(default_factory=lambda: ScoreCache(None))  # model outputs by image hash (cache.py)
+    judges: dict = field(default_factory=dict)  # panel judge name -> harness.models.judges.Judge
+    clipscore: bool = True  # is CLIPScore among metrics.evaluators
+
+    def judge_info(self, name: str) -> dict:
+        if name == "clipscore":
+            return {"id": self.evaluator.id, "range": [0.0, 2.5], "same_as_search": self.evaluator.same}
+        judge = self.judges[name]
+        return {"id": judge.id, "range": list(judge.score_range), "same_as_search": False}
+
+    def judge_scores(self, name: str, jobs: pd.DataFrame | None = None):
+        """Judge `name`'s score of each row's image with its caption, float64 [N] (cached per image)."""
+        import numpy as np
+        import torch
+
+        from harness.rundir.files import load_pngs
+
+        jobs = self.jobs if jobs is None else jobs
+        paths, texts = self.image_paths(jobs), list(jobs["caption"])
+        captions = dict(zip(paths, texts))
+        judge = self.judges[name]
+
+        def compute(missing):
+            images = torch.stack(load_pngs(missing))
+            return list(judge.score(images, [captions[p] for p in missing]))
+        return np.asarray(self.cached(f"{name}|{judge.id}", paths, compute, texts), dtype=np.float64)
 
     def image_paths(self, jobs: pd.DataFrame | None = None) -> list[Path]:
         """The stored PNG of each row's individual (the final population's image; selected.png is the same)."""
@@ -66,16 +93,14 @@ class MetricContext:
     def selected_images(self):
         import torch
 
-        from harness.rundir.files import load_png
+        from harness.rundir.files import load_pngs
 
-        return torch.stack([load_png(p) for p in self.image_paths()])
+        return torch.stack(load_pngs(self.image_paths()))
 
-    def cached(self, kind: str, paths: list[Path], compute) -> list:
-        """Per-image values of `kind` for `paths`, computing (compute(missing paths) -> list) only those not cached."""
-        missing = list(dict.fromkeys(p for p in paths if (kind, p) not in self.cache))
-        if missing:
-            self.cache.update({(kind, p): v for p, v in zip(missing, compute(missing))})
-        return [self.cache[(kind, p)] for p in paths]
+    def cached(self, kind: str, paths: list[Path], compute, captions: list[str] | None = None) -> list:
+        """Per-image values of `kind` (which names the model) for `paths` (with their captions when the value
+        depends on one), computing (compute(missing paths) -> list) only those not in the store."""
+        return self.store.get_many(kind, paths, compute, captions)
 
     def clipscores(self, jobs: pd.DataFrame | None = None):
         """CLIPScore by the evaluator of each row's image with its caption, float64 [N]."""
@@ -83,15 +108,17 @@ class MetricContext:
         import torch
 
         from harness.metrics import clipscore
-        from harness.rundir.files import load_png
+        from harness.rundir.files import load_pngs
 
         jobs = self.jobs if jobs is None else jobs
-        captions = dict(zip(self.image_paths(jobs), jobs["caption"]))
+        paths, texts = self.image_paths(jobs), list(jobs["caption"])
+        captions = dict(zip(paths, texts))  # a path's caption (one path per job, so one caption)
 
-        def compute(paths):
-            images = torch.stack([load_png(p) for p in paths])
-            return list(clipscore.evaluate_clipscore(self.evaluator.model, images, [captions[p] for p in paths]).numpy())
-        return np.asarray(self.cached("clipscore", self.image_paths(jobs), compute), dtype=np.float64)
+        def compute(missing):
+            images = torch.stack(load_pngs(missing))
+            return list(clipscore.evaluate_clipscore(self.evaluator.model, images,
+                                                    [captions[p] for p in missing]).numpy())
+        return np.asarray(self.cached(f"clipscore|{self.evaluator.id}", paths, compute, texts), dtype=np.float64)
 
     def rows_under(self, policy: str) -> pd.DataFrame | None:
         """Every job's row picked by `policy` (None when some job has no stored pick for it)."""
@@ -106,12 +133,26 @@ def compute_metrics(rundir: RunDir, cfg: MetricsConfig, device: str = "cpu", sea
     from harness.metrics.registry import METRICS
     from harness.models.tiny import default_cache_dir
 
+    import time
+
+    clock = {"start": time.perf_counter()}
+    timings = {}
+
+    def lap(name: str) -> None:
+        now_ = time.perf_counter()
+        timings[name] = round(now_ - clock["start"], 3)
+        clock["start"] = now_
+
     manifest = rundir.read_manifest()
     archive = rundir.read_archive()
+    lap("read archive")
     models = from_dict(ModelsConfig, manifest["config"]["models"], "manifest.json")
     ctx = MetricContext(rundir, cfg, manifest, archive, selected_rows(archive),
-                        load_evaluator(cfg, models, device, search_clip), reference,
-                        cache_dir or default_cache_dir())
+                        load_evaluator(cfg.clipscore_config(), models, device, search_clip), reference,
+                        cache_dir or default_cache_dir(), store=ScoreCache(rundir.path / CACHE_FOLDER),
+                        judges=load_judges(cfg.panel(), models, device),
+                        clipscore=any(e.name == "clipscore" for e in cfg.judge_entries()))
+    lap("load models")
     result = {"schema_version": SCHEMA_VERSION, "computed": now(), "run": str(rundir.path),
               "definitions": {
                   "clipscore": "Hessel et al. 2021: mean over selected images of 2.5 * max(cos(image, caption), 0), "
@@ -124,13 +165,30 @@ def compute_metrics(rundir: RunDir, cfg: MetricsConfig, device: str = "cpu", sea
                   "hypervolume": "pymoo HV of the first front, scores normalized by each critic's range to losses "
                                  "in [0, 1], reference point 1.1 in every objective"},
               "evaluator": {"clip": ctx.evaluator.id, "search_clip": ctx.evaluator.search_id,
-                            "same_model": ctx.evaluator.same}}
+                            "same_model": ctx.evaluator.same},
+              "evaluators": {name: ctx.judge_info(name) for name in
+                             (["clipscore"] if ctx.clipscore else []) + list(ctx.judges)}}
     for name, section in METRICS.items():
         result[name] = section(ctx)
+        lap(name)
     result["per_job"] = ctx.jobs.drop(columns=["caption"]).to_dict(orient="records")
     result["by_pick"] = by_pick(ctx)
+    lap("by_pick")
+    ctx.store.save()
+    lap("save cache")
+    result["timings"] = timings
+    result["cache"] = {"folder": CACHE_FOLDER, "hits": ctx.store.hits, "computed": ctx.store.misses,
+                       "note": "model outputs per image, keyed by the PNG's SHA-256, caption and model"}
     rundir.write_metrics(result)
     return result
+
+
+def load_judges(entries: list, models: ModelsConfig, device: str) -> dict:
+    """The panel judges (all but clipscore) of metrics.evaluators, loaded once for every section."""
+    from harness.models.judges import load_panel_judge
+
+    cache = Path(models.cache_dir) if models.cache_dir else None
+    return {e.name: load_panel_judge(e.name, models.profile, e.model, e.pretrained, device, cache) for e in entries}
 
 
 def by_pick(ctx: MetricContext) -> dict:

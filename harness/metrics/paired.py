@@ -54,7 +54,10 @@ def control_under(ctx, a: str, b: str) -> tuple[pd.DataFrame, dict]:
                 rows = ctx.rows_under(policy)
                 if rows is not None:
                     rows = rows[rows["method"] == control].copy()
-                    rows["clipscore"] = ctx.clipscores(rows)
+                    if "clipscore" in ctx.jobs:
+                        rows["clipscore"] = ctx.clipscores(rows)
+                    for name in ctx.judges:
+                        rows[name] = ctx.judge_scores(name, rows)
                     jobs = pd.concat([ctx.jobs[ctx.jobs["method"] != control], rows], ignore_index=True)
                     return jobs, {"control": control, "control_pick": policy}
     return ctx.jobs, {}
@@ -67,7 +70,7 @@ def section(ctx) -> list[dict]:
     from harness.critics import SCORE_NAMES
 
     methods = list(dict.fromkeys(ctx.jobs["method"]))
-    names = [*SCORE_NAMES, "clipscore"]
+    names = [*SCORE_NAMES, "clipscore", *ctx.judges]
     out = []
     for b, a in combinations(methods, 2):
         jobs, note = control_under(ctx, a, b)

@@ -13,8 +13,9 @@ def section(ctx) -> dict:
     """Adds the `clipscore` and `clipscore_search` columns to ctx.jobs (read by later sections)."""
     jobs, n_boot, conf = ctx.jobs, ctx.cfg.bootstrap, ctx.cfg.confidence
     ev = ctx.evaluator
-    jobs["clipscore"] = ctx.clipscores()
-    jobs["clipscore_search"] = clipscore.clipscore_from_cosine(jobs["text_image"].to_numpy()).numpy()
+    if ctx.clipscore:
+        jobs["clipscore"] = ctx.clipscores()
+        jobs["clipscore_search"] = clipscore.clipscore_from_cosine(jobs["text_image"].to_numpy()).numpy()
     by_method = {}
     for method, group in jobs.groupby("method", sort=False):
         entry = {"n_captions": int(group["caption_id"].nunique()), "n_seeds": int(group["seed"].nunique())}
@@ -22,6 +23,9 @@ def section(ctx) -> dict:
             vals = group[name].to_numpy()
             entry[name] = value_entry(vals.mean(), len(vals), bootstrap_interval(vals, np.mean, n_boot, conf),
                                       ctx.directions[name])
+        by_method[str(method)] = entry
+        if not ctx.clipscore:
+            continue
         cs = group["clipscore"].to_numpy()
         entry["clipscore"] = value_entry(cs.mean(), len(cs), bootstrap_interval(cs, np.mean, n_boot, conf), True,
                                          evaluator=ev.id)
@@ -30,5 +34,4 @@ def section(ctx) -> dict:
             group["clipscore_search"].to_numpy(), np.mean, n_boot, conf), True, evaluator=ev.search_id)
         entry["critic_hacking_gap"] = value_entry(gap.mean(), len(gap), bootstrap_interval(gap, np.mean, n_boot, conf),
                                                   False, same_model=ev.same)
-        by_method[str(method)] = entry
     return by_method

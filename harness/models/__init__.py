@@ -65,11 +65,12 @@ def check_models(cfg: ModelsConfig, metrics=None) -> dict[str, list[Path]]:
     """
     from harness.models.profiles import evaluator_spec
 
-    evaluator = None
+    evaluator, judges = None, []
     if metrics is not None:
-        name, pretrained, same = evaluator_spec(cfg, metrics)
+        name, pretrained, same = evaluator_spec(cfg, metrics.clipscore_config())
         evaluator = None if same else (name, pretrained)
-    return weight_files(resolve_spec(cfg), evaluator)
+        judges = [(e.name, cfg.profile, e.model, e.pretrained) for e in metrics.panel()]
+    return weight_files(resolve_spec(cfg), evaluator, judges)
 
 
 def load_generator_net(spec: ModelSpec, device: str):

@@ -205,9 +205,11 @@ def generator_files(spec: ModelSpec) -> list[Path]:
     return [biggan.resolve(spec.generator, offline=True) / "pytorch_model.bin"]
 
 
-def weight_files(spec: ModelSpec, evaluator: tuple[str, str | None] | None = None) -> dict[str, list[Path]]:
+def weight_files(spec: ModelSpec, evaluator: tuple[str, str | None] | None = None,
+                 judges: list[tuple] = ()) -> dict[str, list[Path]]:
     """The files holding each model's weights (and the CLIPScore evaluator's, when given as
-    (name, pretrained)), found in local caches only: seconds, no network.
+    (name, pretrained), and each held-out judge's, given as (name, profile, model, pretrained)),
+    found in local caches only: seconds, no network.
 
     Raises one WeightsMissingError naming every missing model and how to get it.
     """
@@ -218,6 +220,10 @@ def weight_files(spec: ModelSpec, evaluator: tuple[str, str | None] | None = Non
               "generator": lambda: generator_files(spec)}
     if evaluator is not None:
         checks["evaluator"] = lambda: clip_files(*evaluator)
+    from harness.models.judges import judge_files
+
+    for judge in judges:
+        checks[f"judge {judge[0]}"] = lambda judge=judge: judge_files(*judge)
     files, missing = {}, []
     for key, check in checks.items():
         try:

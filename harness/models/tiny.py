@@ -50,6 +50,24 @@ TINY_STYLEGAN2_CFG = {"z_dim": 32, "c_dim": 0, "w_dim": 32, "img_resolution": 32
                       "mapping_kwargs": {"num_layers": 2},
                       "synthesis_kwargs": {"channel_base": 512, "channel_max": 32, "conv_clamp": 256}}
 STYLEGAN2_PICKLE = "network-snapshot-000000.pkl"
+TINY_HF_CLIP = {"text_config": {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 2,
+                                "num_hidden_layers": 1, "max_position_embeddings": 77, "vocab_size": 49408},
+                "vision_config": {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 2,
+                                  "num_hidden_layers": 1, "image_size": 32, "patch_size": 8},
+                "projection_dim": 24}
+VIT_H_14_HF_CLIP = {"text_config": {"hidden_size": 1024, "intermediate_size": 4096, "num_attention_heads": 16,
+                                    "num_hidden_layers": 24, "max_position_embeddings": 77, "vocab_size": 49408,
+                                    "hidden_act": "gelu"},
+                    "vision_config": {"hidden_size": 1280, "intermediate_size": 5120, "num_attention_heads": 16,
+                                      "num_hidden_layers": 32, "image_size": 224, "patch_size": 14,
+                                      "hidden_act": "gelu"},
+                    "projection_dim": 1024}
+TINY_HPS_CLIP_CFG = {  # the tiny HPSv2 judge's architecture (ViT-H-14's stand-in)
+    "embed_dim": 24,
+    "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "head_width": 16, "patch_size": 8},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+}
+TINY_HPS_FILE = "HPS_tiny_compressed.pt"
 BERT_COMMON_WORDS = (
     "a an the on in of with at by to and is are lay lays lying sitting table cat dog street scene bus road "
     "double decker sunset skyline red blue green man woman car tree house sky water bird flower").split()
@@ -197,9 +215,65 @@ def build_stylegan2(folder: Path, cfg: dict | None = None, seed: int = 0) -> Non
     write_network_pickle(folder / STYLEGAN2_PICKLE, net)
 
 
+def write_clip_tokenizer(folder: Path) -> None:
+    """CLIP's BPE tokenizer files for transformers (vocab.json, merges.txt), written from the BPE vocabulary
+    open_clip ships, so a CLIPTokenizer exists offline; special tokens under transformers' names."""
+    from open_clip.tokenizer import SimpleTokenizer
+
+    bpe = SimpleTokenizer()
+    names = {"<start_of_text>": "<|startoftext|>", "<end_of_text>": "<|endoftext|>"}
+    vocab = {names.get(token, token): i for token, i in bpe.encoder.items()}
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    merges = sorted(bpe.bpe_ranks.items(), key=lambda kv: kv[1])
+    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(" ".join(pair) for pair, _ in merges) + "\n")
+
+
+def clip_processor(folder: Path, size: int):
+    """A CLIPProcessor (CLIP's tokenizer, CLIP's image settings at `size`), saved to `folder`."""
+    from transformers import CLIPImageProcessor, CLIPProcessor, CLIPTokenizer
+
+    write_clip_tokenizer(folder)
+    tokenizer = CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"))
+    images = CLIPImageProcessor(size={"shortest_edge": size}, crop_size={"height": size, "width": size},
+                                image_mean=list(CLIP_MEAN), image_std=list(CLIP_STD), resample=3)
+    processor = CLIPProcessor(image_processor=images, tokenizer=tokenizer)
+    processor.save_pretrained(folder)
+    return processor
+
+
+def build_pickscore(folder: Path) -> None:
+    """A tiny transformers CLIPModel with its processor, saved with save_pretrained (PickScore's format)."""
+    from transformers import CLIPConfig, CLIPModel
+
+    torch.manual_seed(3)
+    CLIPModel(CLIPConfig(**TINY_HF_CLIP)).save_pretrained(folder)
+    clip_processor(folder, TINY_HF_CLIP["vision_config"]["image_size"])
+
+
+def random_pickscore(cache_dir: Path | None = None):
+    """PickScore's architecture (ViT-H-14 as a transformers CLIPModel) with random weights, and its processor."""
+    from transformers import CLIPConfig, CLIPModel, CLIPProcessor
+
+    root = Path(cache_dir) if cache_dir else default_cache_dir()
+    folder = _atomic_dir(root / "random-v1" / "pickscore-processor", lambda f: clip_processor(f, 224))
+    torch.manual_seed(0)
+    return CLIPModel(CLIPConfig(**VIT_H_14_HF_CLIP)).eval(), CLIPProcessor.from_pretrained(folder)
+
+
+def build_hps(folder: Path) -> None:
+    """The tiny HPSv2 checkpoint: a file holding `state_dict` for the tiny HPS architecture (another seed
+    than the architecture folder's own weights, as HPS's fine-tuned weights differ from the base CLIP's)."""
+    import open_clip
+
+    torch.manual_seed(5)
+    model = open_clip.CLIP(**TINY_HPS_CLIP_CFG)
+    torch.save({"state_dict": model.state_dict()}, folder / TINY_HPS_FILE)
+
+
 BUILDERS = {"clip": build_clip, "evaluator_clip": lambda f: build_clip(f, TINY_EVALUATOR_CLIP_CFG, seed=1),
             "classifier": build_classifier, "words": build_words, "generator": build_generator,
-            "stylegan2": build_stylegan2}
+            "stylegan2": build_stylegan2, "pickscore": build_pickscore,
+            "hpsv2_base": lambda f: build_clip(f, TINY_HPS_CLIP_CFG, seed=4), "hpsv2": build_hps}
 
 
 def tiny_model_dir(component: str, cache_dir: Path | None = None) -> Path:

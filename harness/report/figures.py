@@ -140,3 +140,28 @@ def value_plot(table: pd.DataFrame, x: str, columns: list[str], title: str):
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def judge_panel(z_scores: dict[str, dict], judges: list[str], title: str):
+    """Methods x judges: each method's mean z-score under every judge (critics and held-out judges),
+    with its interval; z over all picked images of the run, so judges on different scales compare."""
+    methods = list(z_scores)
+    fig, ax = plt.subplots(figsize=(max(6.4, 1.1 * len(judges) + 2), 4.2))
+    width = 0.8 / max(len(methods), 1)
+    x = np.arange(len(judges))
+    for i, method in enumerate(methods):
+        entries = [z_scores[method].get(j, {}) for j in judges]
+        mean = np.array([e.get("value") if e.get("value") is not None else np.nan for e in entries], dtype=float)
+        lo = np.array([(e.get("interval") or [np.nan, np.nan])[0] for e in entries], dtype=float)
+        hi = np.array([(e.get("interval") or [np.nan, np.nan])[1] for e in entries], dtype=float)
+        err = np.nan_to_num(np.vstack([mean - lo, hi - mean]), nan=0.0).clip(min=0)
+        ax.bar(x + (i - (len(methods) - 1) / 2) * width, mean, width, yerr=err, capsize=2, label=method,
+               color=METHOD_COLORS.get(method))
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks(x, judges, rotation=30, ha="right")
+    ax.set_xlabel("judge (in-loop critics, then held-out judges)")
+    ax.set_ylabel("mean z-score of the picked images")
+    ax.set_title(title)
+    ax.legend(fontsize=8, title="bars: bootstrap interval of the mean", title_fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -69,6 +69,7 @@ def render_report(rundir: RunDir, svg: bool = False, pick: str | None = None) ->
     if metrics:
         out += _convergence(metrics, figdir, root, svg)
         out += _correlation(metrics, figdir, root, svg, methods)
+        out += _judges(metrics, figdir, root, svg, methods)
         out += _paired(metrics)
         out += _agreement(metrics)
     else:
@@ -127,8 +128,8 @@ def _summary(archive: pd.DataFrame, metrics: dict | None, methods: list[str]) ->
             if fk.get("fid", {}).get("reliable") is False:
                 fid += " †"
                 unreliable.append((fk["fid"]["n"], fk["fid"]["feature_dim"]))
-            rows.append([m, *[fmt(e[n]) for n in SCORE_NAMES], fmt(e["clipscore"]), fmt(e["critic_hacking_gap"]),
-                         fid, fmt(fk.get("kid"), 4), e["clipscore"]["n"]])
+            rows.append([m, *[fmt(e[n]) for n in SCORE_NAMES], fmt(e.get("clipscore")), fmt(e.get("critic_hacking_gap")),
+                         fid, fmt(fk.get("kid"), 4), e["text_image"]["n"]])
         else:
             sel = archive[(archive["method"] == m) & archive["selected"]]
             rows.append([m, *[f"{sel[n].mean():.3f}" for n in SCORE_NAMES], "—", "—", "—", "—", len(sel)])
@@ -226,6 +227,35 @@ def _cost(manifest: dict, methods: list[str]) -> list[str]:
     return [md_table(["method", "jobs", "wall time (sum over jobs)", f"device-hours ({device})"], rows), "",
             "Times are from the manifest's job records (a resumed job counts its last attempt only; on Ray, "
             "from dispatch to result).", ""]
+
+
+def _judges(metrics: dict, figdir: Path, root: Path, svg: bool, methods: list[str]) -> list[str]:
+    section = metrics.get("judges")
+    if not section or "skipped" in section:
+        return []
+    names = list(section["judges"])
+    lines = ["## Held-out judges", "",
+             "Judges the search did not optimise: " + "; ".join(f"{n} = `{i['id']}` (range {i['range']})"
+                                                                for n, i in section["judges"].items()) + ".", ""]
+    panel = [n for n in names if n != "clipscore"]
+    if panel:
+        rows = [[m, *[fmt(section["methods"][m][n]) for n in panel], section["methods"][m][panel[0]]["n"]]
+                for m in methods if m in section["methods"]]
+        lines += [md_table(["method", *[f"{n} ↑" for n in panel], "N"], rows), ""]
+    rows = [[m, *[fmt(section["hacking_gap"][m][n]) for n in names]] for m in methods if m in section["hacking_gap"]]
+    lines += ["Hacking gap: z(in-loop text_image) − z(judge) on the same images, z over the run's picked images "
+              "(positive: the method wins on its own critic more than on the judge).", "",
+              md_table(["method", *[f"gap vs {n} ↓" for n in names]], rows), ""]
+    judges = [*SCORE_NAMES, *names]
+    z = {m: section["z_scores"][m] for m in methods if m in section["z_scores"]}
+    p = figures.save(figures.judge_panel(z, judges, "methods x judges: mean z-score"), figdir / "judges.png", svg)
+    lines += [link(p, root, "methods x judges"), ""]
+    loco = section["leave_one_critic_out"]
+    rows = [[critic, *[fmt(loco[critic][n]) for n in names]] for critic in SCORE_NAMES]
+    lines += ["Leave one critic out: Spearman correlation of each critic's in-loop score with each judge within the "
+              "final populations, mean over jobs (how far each critic agrees with each held-out judge).", "",
+              md_table(["critic", *names], rows), ""]
+    return lines
 
 
 def _agreement(metrics: dict) -> list[str]:

@@ -1,0 +1,184 @@
+"""Held-out judges beside CLIPScore: human-preference models the search never optimised.
+
+  pickscore  PickScore v1 (Kirstain et al. 2023) through transformers' CLIPModel and its processor:
+             score = logit_scale.exp() * cos(image, caption), as its model card computes it.
+             Weights: the Hugging Face repo yuvalkirstain/PickScore_v1, processor
+             laion/CLIP-ViT-H-14-laion2B-s32B-b79K (read from the local HF cache, never fetched here).
+  hpsv2      HPS v2 / v2.1 (Wu et al. 2023) through open_clip: the ViT-H-14 architecture with the HPS
+             checkpoint's `state_dict` (HPS_v2_compressed.pt / HPS_v2.1_compressed.pt from the HF repo
+             xswu/HPSv2), score = cos(image, caption) as the hpsv2 package computes it.
+  imagereward  not supported: `pip install --dry-run image-reward` (1.5) would replace the pinned stack,
+             installing transformers 5.24 (flair 0.15 needs < 5), huggingface_hub 2.4, timm 0.6.13,
+             fairscale 0.4.13, diffusers and datasets; see the README.
+
+Each judge runs its model's own preprocessing on tensors (`harness.models.preprocess`): for
+PickScore the HF image processor's config (shortest-edge resize, centre crop, bicubic, mean/std),
+for HPSv2 open_clip's preprocess_cfg. The `tiny` profile has tiny judges in the same formats (a
+tiny CLIPModel + processor saved with save_pretrained; a tiny open_clip architecture plus a
+checkpoint file holding `state_dict`); `random` has the real architectures with random weights.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from harness.errors import WeightsMissingError
+from harness.models.backbone import ImageBackbone
+from harness.models.preprocess import Preprocess
+
+JUDGES = ("pickscore", "hpsv2")
+PICKSCORE_MODEL = "yuvalkirstain/PickScore_v1"
+PICKSCORE_PROCESSOR = "laion/CLIP-ViT-H-14-laion2B-s32B-b79K"
+HPS_REPO = "xswu/HPSv2"
+HPS_FILE = "HPS_v2.1_compressed.pt"
+# profile -> judge -> (model, pretrained): what an entry without `model` means
+PANEL = {"default": {"pickscore": (PICKSCORE_MODEL, PICKSCORE_PROCESSOR), "hpsv2": ("ViT-H-14", f"{HPS_REPO}:{HPS_FILE}")},
+         "random": {"pickscore": ("random:ViT-H-14", None), "hpsv2": ("ViT-H-14", None)},
+         "tiny": {"pickscore": ("tiny", None), "hpsv2": ("tiny", None)}}
+RANGES = {"pickscore": (-100.0, 100.0), "hpsv2": (-1.0, 1.0)}  # logit scale (100 in PickScore) x cosine; cosine
+
+
+def from_hf_image_processor(ip) -> Preprocess:
+    """A transformers CLIPImageProcessor's settings as a Preprocess (shortest-edge resize, centre crop)."""
+    size = ip.size.get("shortest_edge") or ip.size.get("height")
+    crop = ip.crop_size.get("height") if getattr(ip, "do_center_crop", True) else size
+    interpolation = {2: "bilinear", 3: "bicubic", 0: "nearest"}.get(int(ip.resample), "bicubic")
+    return Preprocess(size=int(crop), resize=int(size), mode="shortest", interpolation=interpolation,
+                      mean=tuple(ip.image_mean), std=tuple(ip.image_std))
+
+
+class HFClipBackbone(ImageBackbone):
+    """A transformers CLIPModel with its processor's tokenizer and image settings: unit embeddings."""
+
+    def __init__(self, model, tokenizer, preprocessing: Preprocess, name: str, batch_size: int = 32):
+        super().__init__(model, preprocessing, name, batch_size)
+        self.tokenizer = tokenizer
+
+    @torch.inference_mode()
+    def encode_image(self, images: torch.Tensor) -> torch.Tensor:
+        out = [F.normalize(self.model.get_image_features(pixel_values=self.preprocess(c.to(self.device))).float(),
+                           dim=-1) for c in images.split(self.batch_size)]
+        return torch.cat(out)
+
+    @torch.inference_mode()
+    def encode_text(self, texts: list[str]) -> torch.Tensor:
+        tokens = self.tokenizer(list(texts), padding=True, truncation=True, max_length=77, return_tensors="pt")
+        feats = self.model.get_text_features(**{k: v.to(self.device) for k, v in tokens.items()})
+        return F.normalize(feats.float(), dim=-1)
+
+    @property
+    def logit_scale(self) -> float:
+        return float(self.model.logit_scale.detach().exp())
+
+
+@dataclass
+class Judge:
+    """One held-out judge: `score(images [N, 3, H, W] in [0, 1], N captions) -> float64 [N]`, higher is better."""
+
+    name: str  # pickscore | hpsv2
+    id: str  # the weights it was loaded from
+    backbone: object  # HFClipBackbone (pickscore) or harness.models.clip.ClipBackbone (hpsv2)
+    score_range: tuple[float, float]
+
+    def score(self, images: torch.Tensor, captions: list[str]) -> np.ndarray:
+        unique = sorted(set(captions))
+        text = self.backbone.encode_text(unique).cpu().double()
+        index = torch.tensor([unique.index(c) for c in captions])
+        cos = (self.backbone.encode_image(images).cpu().double() * text[index]).sum(-1)
+        scale = self.backbone.logit_scale if self.name == "pickscore" else 1.0
+        return (scale * cos).numpy()
+
+
+def _hf_folder(repo: str) -> Path:
+    """A Hugging Face model folder: a local path, or the repo's snapshot in the local cache (offline)."""
+    if Path(repo).expanduser().is_dir():
+        return Path(repo).expanduser()
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(repo, local_files_only=True))
+    except Exception:
+        raise WeightsMissingError(f"{repo} is not in the local Hugging Face cache; on a machine with network run "
+                                  f"`huggingface-cli download {repo}` (or give a local folder)") from None
+
+
+def _hf_file(spec: str) -> Path:
+    """'REPO:FILE' from the local HF cache, or a local file."""
+    if Path(spec).expanduser().is_file():
+        return Path(spec).expanduser()
+    repo, _, filename = spec.partition(":")
+    from huggingface_hub import hf_hub_download
+
+    try:
+        return Path(hf_hub_download(repo, filename, local_files_only=True))
+    except Exception:
+        raise WeightsMissingError(f"{filename or spec} ({repo}) is not in the local Hugging Face cache; on a machine "
+                                  f"with network run `huggingface-cli download {repo} {filename}` (or give the "
+                                  "file's path)") from None
+
+
+def load_pickscore(model: str, processor: str | None, device: str = "cpu", cache_dir: Path | None = None) -> Judge:
+    """PickScore from a CLIPModel folder or HF repo and its processor's (folder or repo; None = the model's own)."""
+    from transformers import AutoProcessor, CLIPModel
+
+    from harness.models import tiny
+
+    if model == "tiny":
+        model = str(tiny.tiny_model_dir("pickscore", cache_dir))
+    if model.startswith("random:"):
+        net, proc = tiny.random_pickscore(cache_dir)
+    else:
+        folder = _hf_folder(model)
+        net = CLIPModel.from_pretrained(folder, local_files_only=True)
+        proc = AutoProcessor.from_pretrained(_hf_folder(processor) if processor else folder, local_files_only=True,
+                                             use_fast=False)
+    backbone = HFClipBackbone(net.to(device).eval(), proc.tokenizer, from_hf_image_processor(proc.image_processor),
+                              name=f"pickscore:{model}")
+    return Judge("pickscore", f"{model}" + (f" + processor {processor}" if processor else ""), backbone,
+                 RANGES["pickscore"])
+
+
+def load_hpsv2(arch: str, checkpoint: str | None, device: str = "cpu", cache_dir: Path | None = None) -> Judge:
+    """HPS v2: an open_clip architecture (ViT-H-14, or a tiny local-dir one) with the HPS checkpoint's state_dict."""
+    from harness.models import tiny
+    from harness.models.clip import load_clip
+
+    if arch == "tiny":
+        arch = "local-dir:" + str(tiny.tiny_model_dir("hpsv2_base", cache_dir))
+        checkpoint = checkpoint or str(tiny.tiny_model_dir("hpsv2", cache_dir) / tiny.TINY_HPS_FILE)
+    backbone = load_clip(arch, None, device)
+    if checkpoint:
+        path = _hf_file(checkpoint)
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        backbone.model.load_state_dict(state.get("state_dict", state), strict=True)
+    backbone.name = f"hpsv2:{arch}/{checkpoint or 'random'}"
+    return Judge("hpsv2", f"{arch} + {checkpoint or 'random weights'}", backbone, RANGES["hpsv2"])
+
+
+def panel_entry(name: str, profile: str, model: str | None = None, pretrained: str | None = None) -> tuple:
+    """(model, pretrained) of judge `name`: the entry's own, else the profile's."""
+    default_model, default_pretrained = PANEL[profile][name]
+    return (model or default_model, pretrained if model else default_pretrained)
+
+
+def load_panel_judge(name: str, profile: str, model: str | None = None, pretrained: str | None = None,
+                     device: str = "cpu", cache_dir: Path | None = None) -> Judge:
+    model, pretrained = panel_entry(name, profile, model, pretrained)
+    if name == "pickscore":
+        return load_pickscore(model, pretrained, device, cache_dir)
+    return load_hpsv2(model, pretrained, device, cache_dir)
+
+
+def judge_files(name: str, profile: str, model: str | None = None, pretrained: str | None = None) -> list[Path]:
+    """The local files judge `name` loads (empty: random or tiny weights); WeightsMissingError when absent."""
+    model, pretrained = panel_entry(name, profile, model, pretrained)
+    if model == "tiny" or model.startswith("random:"):
+        return []
+    if name == "pickscore":
+        folders = [_hf_folder(model)] + ([_hf_folder(pretrained)] if pretrained else [])
+        return sorted({p for f in folders for p in f.iterdir() if p.suffix in (".bin", ".safetensors", ".json")})
+    return [_hf_file(pretrained)] if pretrained else []
