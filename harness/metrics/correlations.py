@@ -15,8 +15,34 @@ from harness.critics import SCORE_NAMES
 from harness.metrics.stats import bootstrap_interval, value_entry
 
 PAIRS = [f"{a}~{b}" for a, b in combinations(SCORE_NAMES, 2)]
-METHODS = {"spearman": lambda x, y: stats.spearmanr(x, y).statistic,
-           "kendall": lambda x, y: stats.kendalltau(x, y).statistic}
+
+
+def spearman(x, y, axis=-1):
+    """Spearman's rho along `axis` (any leading shape): Pearson's r of average ranks, as scipy.stats.spearmanr."""
+    rx = stats.rankdata(x, axis=axis)
+    ry = stats.rankdata(y, axis=axis)
+    rx = rx - rx.mean(axis=axis, keepdims=True)
+    ry = ry - ry.mean(axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (rx * ry).sum(axis) / np.sqrt((rx * rx).sum(axis) * (ry * ry).sum(axis))
+
+
+def kendall(x, y, axis=-1):
+    """Kendall's tau-b along `axis` (any leading shape), as scipy.stats.kendalltau: pairwise signs."""
+    x, y = np.moveaxis(np.asarray(x, dtype=np.float64), axis, -1), np.moveaxis(np.asarray(y, dtype=np.float64), axis, -1)
+    n = x.shape[-1]
+    dx = np.sign(x[..., :, None] - x[..., None, :])
+    dy = np.sign(y[..., :, None] - y[..., None, :])
+    pairs = n * (n - 1) / 2
+    concordance = (dx * dy).sum((-1, -2)) / 2
+    tied_x = ((dx == 0).sum((-1, -2)) - n) / 2
+    tied_y = ((dy == 0).sum((-1, -2)) - n) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return concordance / np.sqrt((pairs - tied_x) * (pairs - tied_y))
+
+
+spearman.vectorized = kendall.vectorized = True
+METHODS = {"spearman": spearman, "kendall": kendall}
 
 
 def job_correlations(population, n_resamples: int, confidence: float, seed: int = 0) -> dict:

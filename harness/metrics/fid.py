@@ -248,17 +248,18 @@ def section(ctx) -> dict:
     finals = final_populations(ctx.archive)
     rundir = ctx.rundir
     from harness.rundir import JobKey
-    from harness.rundir.files import load_png
+    from harness.rundir.files import load_pngs
 
-    kind = f"features:{getattr(extractor, 'name', cfg.fid_features)}"
+    kind = f"features|{getattr(extractor, 'name', cfg.fid_features)}"
     for method, group in ctx.jobs.groupby("method", sort=False):
         sets = {"selected": ctx.image_paths(group),
                 "population": [rundir.population_png(JobKey(cid, m, seed), i)
                                for (m, cid, seed), pop in finals.items() if m == method for i in range(len(pop))]}
         entry = {}
         for which, files in sets.items():
-            feats = ctx.cached(kind, files, lambda paths: list(extract_list(extractor, [load_png(p) for p in paths])))
-            entry[which] = _fid_entry(torch.stack(feats) if feats else torch.zeros(0, 0), reference_data, cfg)
+            feats = ctx.cached(kind, files, lambda paths: list(extract_list(extractor, load_pngs(paths)).numpy()))
+            feats = torch.from_numpy(np.stack(feats)) if feats else torch.zeros(0, 0, dtype=torch.float64)
+            entry[which] = _fid_entry(feats, reference_data, cfg)
         out["methods"][str(method)] = entry
     return out
 

@@ -7,12 +7,23 @@ import numpy as np
 from scipy import stats
 
 
+def mean_along(x, axis=-1):
+    return np.mean(x, axis=axis)
+
+
+mean_along.vectorized = True
+
+
 def bootstrap_interval(data, statistic=np.mean, n_resamples: int = 1000, confidence: float = 0.95,
                        seed: int = 0, paired: bool = False) -> list[float] | None:
     """Percentile bootstrap interval of `statistic`; None when there are fewer than 2 observations.
 
     data: one array, or a tuple of equal-length arrays with paired=True (resampled together).
+    A statistic with `vectorized = True` takes `axis` and is evaluated on all resamples at once (scipy
+    draws the same resamples either way, so the interval is the same); np.mean is replaced by one.
     """
+    if statistic is np.mean:
+        statistic = mean_along
     arrays = data if isinstance(data, tuple) else (np.asarray(data, dtype=np.float64),)
     n = len(arrays[0])
     if n < 2:
@@ -23,7 +34,8 @@ def bootstrap_interval(data, statistic=np.mean, n_resamples: int = 1000, confide
     with warnings.catch_warnings():  # a resample may be constant: its statistic is NaN and is dropped below
         warnings.simplefilter("ignore")
         res = stats.bootstrap(arrays, statistic, n_resamples=n_resamples, confidence_level=confidence,
-                              method="percentile", paired=paired, vectorized=False,
+                              method="percentile", paired=paired,
+                              vectorized=bool(getattr(statistic, "vectorized", False)),
                               random_state=np.random.default_rng(seed))
     dist = res.bootstrap_distribution
     dist = dist[np.isfinite(dist)]

@@ -89,6 +89,17 @@ def write_parquet(path: Path, frame) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+def load_pngs(paths: list[Path], workers: int | None = None) -> list:
+    """Several PNGs decoded in parallel threads (PIL releases the GIL while decoding), in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = list(paths)
+    if len(paths) < 8:
+        return [load_png(p) for p in paths]
+    with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
+        return list(pool.map(load_png, paths))
+
+
 def write_npz(path: Path, **arrays) -> None:
     buf = io.BytesIO()
     np.savez(buf, **arrays)
