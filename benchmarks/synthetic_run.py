@@ -131,11 +131,12 @@ def main(argv=None) -> None:
     parser.add_argument("--population", type=int, default=100)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--no-population-png", action="store_true")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the drawn scores and images")
     args = parser.parse_args(argv)
     if args.out.exists() and any(args.out.iterdir()):
         parser.error(f"{args.out} exists and is not empty")
     info = build(args.out, args.captions, args.seeds, args.generations, args.population, args.size,
-                 not args.no_population_png)
+                 not args.no_population_png, args.seed)
     print(f"wrote {info['jobs']} jobs to {args.out} in {info['seconds']:.0f} s")
 
 

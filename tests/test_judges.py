@@ -38,8 +38,10 @@ def test_pickscore_equals_transformers_processor(pngs):
     logit_scale.exp() * cosine."""
     from transformers import AutoProcessor, CLIPModel
 
+    from harness.models import tiny
+
     judge = load_panel_judge("pickscore", "tiny")
-    folder = judge.id
+    folder = tiny.tiny_model_dir("pickscore")
     processor = AutoProcessor.from_pretrained(folder, use_fast=False)
     model = CLIPModel.from_pretrained(folder).eval()
     ours = stored(judge, pngs)
@@ -100,3 +102,27 @@ def test_run_metrics_name_every_judge_and_a_subset_recomputes(smoke_run, tmp_pat
     subset = json.loads((out / "metrics.json").read_text())
     assert list(subset["evaluators"]) == ["clipscore"] and "pickscore" not in subset["agreement"]["judges"]
     assert subset["methods"]["four_objective"]["clipscore"] == metrics["methods"]["four_objective"]["clipscore"]
+
+
+def test_metrics_again_are_served_from_the_cache_without_a_model(smoke_run, tmp_path, monkeypatch):
+    """The run's metrics cached every model output by image hash: recomputing loads no model and gives
+    the same numbers."""
+    import harness.models
+    import harness.models.clip
+    import harness.models.judges
+    from harness.cli.main import main
+
+    out = tmp_path / "run"
+    shutil.copytree(smoke_run[0], out)
+    before = json.loads((out / "metrics.json").read_text())
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("a model was loaded although every output was cached")
+    for module, name in ((harness.models, "load_judge"), (harness.models.clip, "load_clip"),
+                         (harness.models.judges, "load_pickscore"), (harness.models.judges, "load_hpsv2")):
+        monkeypatch.setattr(module, name, no_model)
+    assert main(["metrics", str(out)]) == 0
+    after = json.loads((out / "metrics.json").read_text())
+    assert after["cache"]["computed"] == 0 and after["cache"]["hits"] > 0
+    for key in ("methods", "judges", "fid_kid", "paired", "correlations"):
+        assert after[key] == before[key], key

@@ -26,18 +26,31 @@ DIRECTIONS = {**{n: CRITICS[n].higher_is_better for n in SCORE_NAMES}, "clipscor
 
 @dataclass
 class Evaluator:
-    model: object  # a ClipBackbone
+    """The CLIPScore judge; its model loads on first use, so metrics served from the cache load none."""
+
+    loader: object  # () -> ClipBackbone
     id: str
     search_id: str
     same: bool  # the evaluator is the search's own CLIP
+    label: str  # the loaded ClipBackbone's name (FID feature extractors and built references carry it)
+    _model: object = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            self._model = self.loader()
+        return self._model
 
 
 def load_evaluator(cfg: MetricsConfig, models: ModelsConfig, device: str, search_clip=None) -> Evaluator:
-    """The CLIPScore judge (harness.models.load_judge) beside the id of the CLIP the search optimised."""
+    """The CLIPScore judge (harness.models.load_judge, deferred) beside the id of the CLIP the search optimised."""
     from harness.models import load_judge, resolve_spec
+    from harness.models.profiles import clip_id, evaluator_spec
 
-    model, judge_id, same = load_judge(models, cfg, device, search_clip)
-    return Evaluator(model, judge_id, resolve_spec(models).ids()["clip"], same)
+    name, pretrained, same = evaluator_spec(models, cfg)
+    label = search_clip.name if same and search_clip is not None else f"{name}/{pretrained or 'random'}"
+    return Evaluator(lambda: load_judge(models, cfg, device, search_clip)[0], clip_id(name, pretrained),
+                     resolve_spec(models).ids()["clip"], same, label)
 
 
 @dataclass

@@ -32,13 +32,27 @@ class Identity(nn.Module):
 
 
 class ClipFeatures(nn.Module):
-    """A CLIP image tower as a torchmetrics feature extractor: float images [N, 3, H, W] in [0, 1] -> [N, d]."""
+    """A CLIP image tower as a torchmetrics feature extractor: float images [N, 3, H, W] in [0, 1] -> [N, d].
+
+    clip: a ClipBackbone, or a zero-argument function returning one (loaded on the first image, so a run
+    whose features are all cached never loads the model)."""
 
     def __init__(self, clip, name: str):
         super().__init__()
-        self.clip = clip
+        self._get = clip if callable(clip) and not hasattr(clip, "encode_image") else (lambda: clip)
         self.name = name
-        self.num_features = int(clip.encode_image(torch.rand(1, 3, clip.image_size, clip.image_size)).shape[-1])
+        self._num_features = None
+
+    @property
+    def clip(self):
+        return self._get()
+
+    @property
+    def num_features(self) -> int:
+        if self._num_features is None:
+            clip = self.clip
+            self._num_features = int(clip.encode_image(torch.rand(1, 3, clip.image_size, clip.image_size)).shape[-1])
+        return self._num_features
 
     def forward(self, images):
         return self.clip.encode_image(images.float()).double()
@@ -100,17 +114,19 @@ def reference_extractor(path: Path) -> str | None:
     return None
 
 
-def make_extractor(kind: str, evaluator_clip=None) -> nn.Module:
-    """The feature extractor named by `metrics.fid_features`."""
+def make_extractor(kind: str, evaluator_clip=None, label: str | None = None) -> nn.Module:
+    """The feature extractor named by `metrics.fid_features`. evaluator_clip: a ClipBackbone, or a function
+    returning one (then `label`, its name, must be given: the model loads only when an image needs it)."""
     if kind == "clip":
         if evaluator_clip is None:
             raise HarnessError("fid_features=clip needs the evaluator CLIP")
-        return ClipFeatures(evaluator_clip, extractor_name("clip", evaluator_clip.name))
+        return ClipFeatures(evaluator_clip, extractor_name("clip", label or evaluator_clip.name))
     if kind == "tiny":
         from harness.models.clip import load_clip
         from harness.models.tiny import tiny_model_dir
 
-        return ClipFeatures(load_clip(f"local-dir:{tiny_model_dir('clip')}", None, "cpu"), extractor_name("tiny"))
+        return ClipFeatures(lambda: load_clip(f"local-dir:{tiny_model_dir('clip')}", None, "cpu"),
+                            extractor_name("tiny"))
     if kind == "inception":
         try:
             from torchmetrics.image.fid import NoTrainInceptionV3
@@ -241,7 +257,7 @@ def section(ctx) -> dict:
     if not ref:
         return {"skipped": "no reference set configured: set metrics.reference to a folder of real images or a "
                            ".npz statistics file (suite.yaml or --reference)"}
-    extractor = make_extractor(cfg.fid_features, ctx.evaluator.model)
+    extractor = make_extractor(cfg.fid_features, lambda: ctx.evaluator.model, ctx.evaluator.label)
     reference_data = load_reference(ref, extractor, ctx.cache_dir)
     out = {"reference": reference_data["source"], "features": getattr(extractor, "name", cfg.fid_features),
            "methods": {}}

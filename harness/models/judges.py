@@ -77,12 +77,21 @@ class HFClipBackbone(ImageBackbone):
 
 @dataclass
 class Judge:
-    """One held-out judge: `score(images [N, 3, H, W] in [0, 1], N captions) -> float64 [N]`, higher is better."""
+    """One held-out judge: `score(images [N, 3, H, W] in [0, 1], N captions) -> float64 [N]`, higher is better.
+
+    `backbone` is loaded by `loader` on first use, so a metrics run served from the cache loads no model."""
 
     name: str  # pickscore | hpsv2
-    id: str  # the weights it was loaded from
-    backbone: object  # HFClipBackbone (pickscore) or harness.models.clip.ClipBackbone (hpsv2)
+    id: str  # the weights it is loaded from
+    loader: object  # () -> HFClipBackbone (pickscore) or harness.models.clip.ClipBackbone (hpsv2)
     score_range: tuple[float, float]
+    _backbone: object = None
+
+    @property
+    def backbone(self):
+        if self._backbone is None:
+            self._backbone = self.loader()
+        return self._backbone
 
     def score(self, images: torch.Tensor, captions: list[str]) -> np.ndarray:
         unique = sorted(set(captions))
@@ -121,7 +130,7 @@ def _hf_file(spec: str) -> Path:
                                   "file's path)") from None
 
 
-def load_pickscore(model: str, processor: str | None, device: str = "cpu", cache_dir: Path | None = None) -> Judge:
+def load_pickscore(model: str, processor: str | None, device: str = "cpu", cache_dir: Path | None = None):
     """PickScore from a CLIPModel folder or HF repo and its processor's (folder or repo; None = the model's own)."""
     from transformers import AutoProcessor, CLIPModel
 
@@ -136,13 +145,11 @@ def load_pickscore(model: str, processor: str | None, device: str = "cpu", cache
         net = CLIPModel.from_pretrained(folder, local_files_only=True)
         proc = AutoProcessor.from_pretrained(_hf_folder(processor) if processor else folder, local_files_only=True,
                                              use_fast=False)
-    backbone = HFClipBackbone(net.to(device).eval(), proc.tokenizer, from_hf_image_processor(proc.image_processor),
-                              name=f"pickscore:{model}")
-    return Judge("pickscore", f"{model}" + (f" + processor {processor}" if processor else ""), backbone,
-                 RANGES["pickscore"])
+    return HFClipBackbone(net.to(device).eval(), proc.tokenizer, from_hf_image_processor(proc.image_processor),
+                          name=f"pickscore:{model}")
 
 
-def load_hpsv2(arch: str, checkpoint: str | None, device: str = "cpu", cache_dir: Path | None = None) -> Judge:
+def load_hpsv2(arch: str, checkpoint: str | None, device: str = "cpu", cache_dir: Path | None = None):
     """HPS v2: an open_clip architecture (ViT-H-14, or a tiny local-dir one) with the HPS checkpoint's state_dict."""
     from harness.models import tiny
     from harness.models.clip import load_clip
@@ -156,7 +163,7 @@ def load_hpsv2(arch: str, checkpoint: str | None, device: str = "cpu", cache_dir
         state = torch.load(path, map_location="cpu", weights_only=True)
         backbone.model.load_state_dict(state.get("state_dict", state), strict=True)
     backbone.name = f"hpsv2:{arch}/{checkpoint or 'random'}"
-    return Judge("hpsv2", f"{arch} + {checkpoint or 'random weights'}", backbone, RANGES["hpsv2"])
+    return backbone
 
 
 def panel_entry(name: str, profile: str, model: str | None = None, pretrained: str | None = None) -> tuple:
@@ -165,12 +172,21 @@ def panel_entry(name: str, profile: str, model: str | None = None, pretrained: s
     return (model or default_model, pretrained if model else default_pretrained)
 
 
+def judge_id(name: str, model: str, pretrained: str | None) -> str:
+    """What a judge's scores are keyed by: its weights (tiny judges by the tiny models' version)."""
+    from harness.models.tiny import TINY_VERSION
+
+    model = TINY_VERSION if model == "tiny" else model
+    return f"{name}:{model}" + (f" + {pretrained}" if pretrained else "")
+
+
 def load_panel_judge(name: str, profile: str, model: str | None = None, pretrained: str | None = None,
                      device: str = "cpu", cache_dir: Path | None = None) -> Judge:
+    """Judge `name` of the profile's panel (or the entry's own model): loaded when it first scores."""
     model, pretrained = panel_entry(name, profile, model, pretrained)
-    if name == "pickscore":
-        return load_pickscore(model, pretrained, device, cache_dir)
-    return load_hpsv2(model, pretrained, device, cache_dir)
+    load = load_pickscore if name == "pickscore" else load_hpsv2
+    return Judge(name, judge_id(name, model, pretrained), lambda: load(model, pretrained, device, cache_dir),
+                 RANGES[name])
 
 
 def judge_files(name: str, profile: str, model: str | None = None, pretrained: str | None = None) -> list[Path]:
