@@ -39,7 +39,7 @@ def main(argv=None) -> None:
                 "report": ["harness", "report", str(args.run)],
                 "report-pick": ["harness", "report", str(args.run), "--pick", "knee"],
                 "compare": ["harness", "compare", str(args.run), str(args.other or args.run)],
-                "regress": ["harness", "regress", str(args.run), "--limit", "24"]}
+                "regress": ["harness", "regress", str(args.run), "--selected-only"]}
     rows = []
     for name in args.commands.split(","):
         row = {"name": name, **timed(commands[name])}

@@ -28,6 +28,9 @@ def regress(
     tolerance: Optional[list[str]] = typer.Option(None, metavar="CRITIC=MAX",
                                                   help="CRITIC=MAX_ABS_CHANGE (default 1e-4 each); repeatable"),
     device: Optional[str] = typer.Option(None, metavar="DEVICE", help="torch device: cpu, cuda, cuda:N or mps"),
+    selected_only: bool = typer.Option(False, "--selected-only",
+                                       help="rescore each job's selected image only (one per job instead of the "
+                                            "whole final population: quicker on real-size models)"),
     set_: Optional[list[str]] = typer.Option(None, "--set", metavar="KEY=VALUE",
                                              help=SET_HELP),
 ) -> None:
@@ -41,6 +44,8 @@ def regress(
     cfg = load_run_config(manifest, set_ or [], device)
     old = read_reference(reference, manifest) if reference and not update else None
     table = stored_images(rundir, rundir.read_archive())
+    if selected_only:
+        table = table[table["selected"]].reset_index(drop=True)
     from harness.models.device import check_device
     from harness.search.system import build_system
 
