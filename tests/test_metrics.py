@@ -232,3 +232,23 @@ def test_the_report_says_whether_the_judges_agree(smoke_run):
     assert set(a["ranking"]) == set(a["judges"]) and all(len(r) == 4 for r in a["ranking"].values())
     assert 0 <= a["kendalls_w"]["value"] <= 1 and a["kendalls_w"]["n"] == 3
     assert "## Do the judges agree?" in (out / "report.md").read_text()
+
+
+def test_correlation_intervals_equal_scipy_per_resample():
+    """The correlation intervals from resample counts equal scipy's bootstrap of spearmanr/kendalltau
+    computed resample by resample (same seed, same resamples), ties included, to 1e-9."""
+    from scipy import stats
+
+    from harness.metrics.correlations import correlation_interval
+    from harness.metrics.stats import bootstrap_interval
+
+    rng = np.random.default_rng(3)
+    scipy_fn = {"kendall": lambda u, v: stats.kendalltau(u, v).statistic,
+                "spearman": lambda u, v: stats.spearmanr(u, v).statistic}
+    for _ in range(5):
+        x = np.round(rng.normal(size=40), 1)
+        y = np.round(x + rng.normal(size=40), 1)
+        for kind, fn in scipy_fn.items():
+            ours = correlation_interval(kind, x, y, 300, 0.95, seed=7)
+            theirs = bootstrap_interval((x, y), fn, 300, 0.95, seed=7, paired=True)
+            np.testing.assert_allclose(ours, theirs, atol=1e-9, rtol=0)

@@ -32,6 +32,7 @@ class ScoreCache:
         self._digests: dict[Path, str] = {}
         self._dirty: set[str] = set()
         self.hits = self.misses = 0
+        self.computed: dict[str, int] = {}  # kind -> images computed (not served from the cache)
 
     def _file(self, kind: str) -> str:
         return hashlib.sha1(kind.encode()).hexdigest()[:16] + ".npz"
@@ -64,6 +65,8 @@ class ScoreCache:
                 missing[k] = p
         self.hits += len(paths) - len(missing)
         self.misses += len(missing)
+        if missing:
+            self.computed[kind] = self.computed.get(kind, 0) + len(missing)
         todo = list(missing.items())
         for start in range(0, len(todo), CHUNK):
             chunk = todo[start:start + CHUNK]

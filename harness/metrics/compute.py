@@ -99,9 +99,25 @@ class MetricContext:
         return np.asarray(self.cached(f"{name}|{judge.id}", paths, compute, texts), dtype=np.float64)
 
     def image_paths(self, jobs: pd.DataFrame | None = None) -> list[Path]:
-        """The stored PNG of each row's individual (the final population's image; selected.png is the same)."""
+        """The stored PNG of each row's individual: the final population's image, or selected.png (the same
+        image) where the population images were not kept."""
         jobs = self.jobs if jobs is None else jobs
-        return [self.rundir.population_png(JobKey.of(r), int(r.individual)) for r in jobs.itertuples()]
+        selected = self.selected_index()
+        out = []
+        for r in jobs.itertuples():
+            key = JobKey.of(r)
+            path = self.rundir.population_png(key, int(r.individual))
+            if selected.get(key) == int(r.individual) and not path.is_file():
+                path = self.rundir.selected_png(key)
+            out.append(path)
+        return out
+
+    def selected_index(self) -> dict:
+        """JobKey -> the index of the method's own selected individual."""
+        if "_selected" not in self.__dict__:
+            sel = self.archive.loc[self.archive["selected"], ["caption_id", "method", "seed", "individual"]]
+            self.__dict__["_selected"] = {JobKey(c, m, int(s)): int(i) for c, m, s, i in sel.itertuples(index=False)}
+        return self.__dict__["_selected"]
 
     def selected_images(self):
         import torch
@@ -191,6 +207,7 @@ def compute_metrics(rundir: RunDir, cfg: MetricsConfig, device: str = "cpu", sea
     lap("save cache")
     result["timings"] = timings
     result["cache"] = {"folder": CACHE_FOLDER, "hits": ctx.store.hits, "computed": ctx.store.misses,
+                       "computed_by_model": ctx.store.computed,
                        "note": "model outputs per image, keyed by the PNG's SHA-256, caption and model"}
     rundir.write_metrics(result)
     return result

@@ -45,6 +45,61 @@ spearman.vectorized = kendall.vectorized = True
 METHODS = {"spearman": spearman, "kendall": kendall}
 
 
+def _counts(index, n_obs: int) -> np.ndarray:
+    """[B, n] index rows -> [B, n_obs] how often each observation is in each resample."""
+    index = np.asarray(index, dtype=np.int64).reshape(-1, index.shape[-1])
+    rows = np.arange(len(index))[:, None] * n_obs
+    return np.bincount((rows + index).ravel(), minlength=len(index) * n_obs).reshape(len(index), n_obs).astype(float)
+
+
+def spearman_of_resamples(x, y):
+    """Spearman's rho of resamples given as index rows [B, n] into (x, y), from each resample's counts C:
+    an observation's average rank is C . [x_q < x_p] + (C . [x_q = x_p] + 1) / 2, and rho the Pearson
+    correlation of the ranks weighted by C (the same value as ranking each resample)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    below_x, equal_x = (x[None, :] < x[:, None]).astype(float), (x[None, :] == x[:, None]).astype(float)
+    below_y, equal_y = (y[None, :] < y[:, None]).astype(float), (y[None, :] == y[:, None]).astype(float)
+
+    def statistic(index, axis=-1):
+        counts = _counts(index, len(x))
+        n = counts.sum(axis=1, keepdims=True)
+        rx = counts @ below_x.T + (counts @ equal_x.T + 1) / 2
+        ry = counts @ below_y.T + (counts @ equal_y.T + 1) / 2
+        dx = rx - (counts * rx).sum(1, keepdims=True) / n
+        dy = ry - (counts * ry).sum(1, keepdims=True) / n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (counts * dx * dy).sum(1) / np.sqrt((counts * dx * dx).sum(1) * (counts * dy * dy).sum(1))
+    statistic.vectorized = True
+    return statistic
+
+
+def kendall_of_resamples(x, y):
+    """Kendall's tau-b of resamples given as index rows [B, n] into (x, y): with C the resample's count of
+    each observation, the concordance is C^T (Sx * Sy) C / 2 and the tied pairs (C^T T C - n) / 2, for
+    the pairwise sign (S) and tie (T) matrices of the original sample: O(n^2) once, then a matrix
+    product per resample, the same value as re-sorting each resample."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    sx, sy = np.sign(x[:, None] - x[None, :]), np.sign(y[:, None] - y[None, :])
+    concord, ties_x, ties_y = sx * sy, (sx == 0).astype(np.float64), (sy == 0).astype(np.float64)
+
+    def statistic(index, axis=-1):
+        n = index.shape[-1]
+        counts = _counts(index, len(x))
+        pairs = n * (n - 1) / 2
+        quad = lambda m: ((counts @ m) * counts).sum(axis=1)  # noqa: E731
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (quad(concord) / 2) / np.sqrt((pairs - (quad(ties_x) - n) / 2) * (pairs - (quad(ties_y) - n) / 2))
+    statistic.vectorized = True
+    return statistic
+
+
+def correlation_interval(kind: str, x, y, n_resamples: int, confidence: float, seed: int = 0):
+    """The bootstrap interval of a correlation over individuals: resampling (x, y) in pairs is resampling
+    the indices 0..n-1 (scipy draws the same resamples either way), evaluated from resample counts."""
+    of_resamples = kendall_of_resamples if kind == "kendall" else spearman_of_resamples
+    return bootstrap_interval((np.arange(len(x)),), of_resamples(x, y), n_resamples, confidence, seed)
+
+
 def job_correlations(population, n_resamples: int, confidence: float, seed: int = 0) -> dict:
     """population: DataFrame of one job's final population -> {kind: {pair: entry}}."""
     out = {}
@@ -56,7 +111,7 @@ def job_correlations(population, n_resamples: int, confidence: float, seed: int 
             if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
                 entries[f"{a}~{b}"] = value_entry(None, n, None, None, note="constant score or fewer than 3")
                 continue
-            interval = bootstrap_interval((x, y), fn, n_resamples, confidence, seed, paired=True)
+            interval = correlation_interval(kind, x, y, n_resamples, confidence, seed)
             entries[f"{a}~{b}"] = value_entry(fn(x, y), n, interval, None)
         out[kind] = entries
     return out

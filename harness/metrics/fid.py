@@ -269,8 +269,11 @@ def section(ctx) -> dict:
     kind = f"features|{getattr(extractor, 'name', cfg.fid_features)}"
     for method, group in ctx.jobs.groupby("method", sort=False):
         sets = {"selected": ctx.image_paths(group),
-                "population": [rundir.population_png(JobKey(cid, m, seed), i)
-                               for (m, cid, seed), pop in finals.items() if m == method for i in range(len(pop))]}
+                "population": [path for (m, cid, seed), pop in finals.items() if m == method
+                               for i in range(len(pop))
+                               if (path := rundir.population_png(JobKey(cid, m, seed), i)).is_file()]}
+        if ctx.pick is not None:  # final populations do not depend on the pick policy: computed once
+            del sets["population"]
         entry = {}
         for which, files in sets.items():
             feats = ctx.cached(kind, files, lambda paths: list(extract_list(extractor, load_pngs(paths)).numpy()))

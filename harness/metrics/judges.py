@@ -45,6 +45,8 @@ def leave_one_critic_out(ctx, names: list[str]) -> dict:
         if len(pop) < 3:
             continue
         rows = pop[PICKED_COLUMNS].reset_index(drop=True)
+        if not all(p.is_file() for p in ctx.image_paths(rows)):
+            continue  # the population's images were not kept
         judged = {n: ctx.clipscores(rows) if n == "clipscore" else ctx.judge_scores(n, rows) for n in names}
         for critic in SCORE_NAMES:
             x = rows[critic].to_numpy()
@@ -80,5 +82,6 @@ def section(ctx) -> dict:
                                                 note="z(in-loop text_image) - z(judge), z over the run's picked images")
                                  for n in names}
         out["z_scores"][m] = {n: _mean_entry(z[n][idx], ctx, ctx.directions.get(n, True)) for n in [*SCORE_NAMES, *names]}
-    out["leave_one_critic_out"] = leave_one_critic_out(ctx, names)
+    if ctx.pick is None:  # on final populations: the same under every pick policy, so computed once
+        out["leave_one_critic_out"] = leave_one_critic_out(ctx, names)
     return out

@@ -86,8 +86,6 @@ def probe_words(words, semantic: bool) -> list[ProbeLine]:
 
 
 def probe_generator(generator, classifier, semantic: bool) -> list[ProbeLine]:
-    import numpy as np
-
     x = generator.initial_latents(1, seed=0)
     image = generator.decode(x)
     size = generator.image_size

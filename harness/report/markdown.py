@@ -46,7 +46,8 @@ def under_pick(manifest: dict, archive: pd.DataFrame, metrics: dict | None, pick
         if pick not in metrics.get("by_pick", {}):
             raise HarnessError(f"metrics.json has no scores for the {pick!r} picks; run `harness metrics RUN_DIR` "
                                "first (no search is rerun)")
-        metrics = {**metrics, **metrics["by_pick"][pick]}
+        metrics = {**metrics, **metrics["by_pick"][pick], "judges_loco": metrics.get("judges", {}).get(
+            "leave_one_critic_out")}
     return repick(archive, job_picks(manifest, pick)), metrics
 
 
@@ -250,8 +251,10 @@ def _judges(metrics: dict, figdir: Path, root: Path, svg: bool, methods: list[st
     z = {m: section["z_scores"][m] for m in methods if m in section["z_scores"]}
     p = figures.save(figures.judge_panel(z, judges, "methods x judges: mean z-score"), figdir / "judges.png", svg)
     lines += [link(p, root, "methods x judges"), ""]
-    loco = section["leave_one_critic_out"]
-    rows = [[critic, *[fmt(loco[critic][n]) for n in names]] for critic in SCORE_NAMES]
+    loco = section.get("leave_one_critic_out") or metrics.get("judges_loco")  # under --pick: the main pass's
+    if not loco:
+        return lines
+    rows = [[critic, *[fmt(loco[critic].get(n)) for n in names]] for critic in SCORE_NAMES]
     lines += ["Leave one critic out: Spearman correlation of each critic's in-loop score with each judge within the "
               "final populations, mean over jobs (how far each critic agrees with each held-out judge).", "",
               md_table(["critic", *names], rows), ""]

@@ -3,6 +3,7 @@
     RUN_DIR/manifest.json         what the directory holds and how it was made (harness.rundir.manifest)
     RUN_DIR/archive.parquet       one row per individual per generation, all finished jobs
     RUN_DIR/metrics.json, report.md, figures/
+    RUN_DIR/cache/                model outputs per image hash (harness.metrics.cache): metrics reruns reuse them
     RUN_DIR/jobs/<caption_id>/<method>/s<seed>/
         selected.png, population/NNNN.png, latents.npz, result.json, archive.parquet,
         checkpoint.pkl (while the job runs)
