@@ -83,20 +83,18 @@ class MetricContext:
 
     def judge_scores(self, name: str, jobs: pd.DataFrame | None = None):
         """Judge `name`'s score of each row's image with its caption, float64 [N] (cached per image)."""
-        import numpy as np
         import torch
 
         from harness.rundir.files import load_pngs
 
         jobs = self.jobs if jobs is None else jobs
-        paths, texts = self.image_paths(jobs), list(jobs["caption"])
-        captions = dict(zip(paths, texts))
+        captions = dict(zip(self.image_paths(jobs), jobs["caption"]))
         judge = self.judges[name]
 
         def compute(missing):
             images = torch.stack(load_pngs(missing))
             return list(judge.score(images, [captions[p] for p in missing]))
-        return np.asarray(self.cached(f"{name}|{judge.id}", paths, compute, texts), dtype=np.float64)
+        return self.scored(f"{name}|{judge.id}", jobs, compute)
 
     def image_paths(self, jobs: pd.DataFrame | None = None) -> list[Path]:
         """The stored PNG of each row's individual: the final population's image, or selected.png (the same
@@ -131,23 +129,33 @@ class MetricContext:
         depends on one), computing (compute(missing paths) -> list) only those not in the store."""
         return self.store.get_many(kind, paths, compute, captions)
 
+    def scored(self, kind: str, jobs: pd.DataFrame, compute):
+        """One float per row for the images that are stored (NaN where a run kept no population images)."""
+        import numpy as np
+
+        paths, texts = self.image_paths(jobs), list(jobs["caption"])
+        here = [i for i, p in enumerate(paths) if p.is_file()]
+        out = np.full(len(paths), np.nan)
+        if here:
+            out[here] = np.asarray(self.cached(kind, [paths[i] for i in here], compute, [texts[i] for i in here]),
+                                   dtype=np.float64)
+        return out
+
     def clipscores(self, jobs: pd.DataFrame | None = None):
         """CLIPScore by the evaluator of each row's image with its caption, float64 [N]."""
-        import numpy as np
         import torch
 
         from harness.metrics import clipscore
         from harness.rundir.files import load_pngs
 
         jobs = self.jobs if jobs is None else jobs
-        paths, texts = self.image_paths(jobs), list(jobs["caption"])
-        captions = dict(zip(paths, texts))  # a path's caption (one path per job, so one caption)
+        captions = dict(zip(self.image_paths(jobs), jobs["caption"]))  # one path per job, so one caption
 
         def compute(missing):
             images = torch.stack(load_pngs(missing))
             return list(clipscore.evaluate_clipscore(self.evaluator.model, images,
                                                     [captions[p] for p in missing]).numpy())
-        return np.asarray(self.cached(f"clipscore|{self.evaluator.id}", paths, compute, texts), dtype=np.float64)
+        return self.scored(f"clipscore|{self.evaluator.id}", jobs, compute)
 
     def rows_under(self, policy: str) -> pd.DataFrame | None:
         """Every job's row picked by `policy` (None when some job has no stored pick for it)."""

@@ -268,7 +268,7 @@ def section(ctx) -> dict:
 
     kind = f"features|{getattr(extractor, 'name', cfg.fid_features)}"
     for method, group in ctx.jobs.groupby("method", sort=False):
-        sets = {"selected": ctx.image_paths(group),
+        sets = {"selected": [p for p in ctx.image_paths(group) if p.is_file()],
                 "population": [path for (m, cid, seed), pop in finals.items() if m == method
                                for i in range(len(pop))
                                if (path := rundir.population_png(JobKey(cid, m, seed), i)).is_file()]}

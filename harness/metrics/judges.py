@@ -19,13 +19,14 @@ import numpy as np
 from scipy import stats
 
 from harness.critics import SCORE_NAMES
-from harness.metrics.stats import bootstrap_interval, value_entry
+from harness.metrics.stats import bootstrap_interval, finite, value_entry
 
 
 def zscore(values: np.ndarray) -> np.ndarray:
+    """z over the finite values (NaN stays NaN: an image the run did not keep)."""
     values = np.asarray(values, dtype=np.float64)
-    sd = values.std()
-    return (values - values.mean()) / sd if sd > 0 else np.zeros_like(values)
+    sd = np.nanstd(values) if np.isfinite(values).any() else 0.0
+    return (values - np.nanmean(values)) / sd if sd > 0 else np.where(np.isfinite(values), 0.0, np.nan)
 
 
 def judge_names(ctx) -> list[str]:
@@ -33,6 +34,9 @@ def judge_names(ctx) -> list[str]:
 
 
 def _mean_entry(values: np.ndarray, ctx, higher_is_better=True, **extra) -> dict:
+    values = finite(values)
+    if len(values) == 0:
+        return value_entry(None, 0, None, higher_is_better, note="no stored image to score", **extra)
     return value_entry(values.mean(), len(values), bootstrap_interval(values, np.mean, ctx.cfg.bootstrap,
                                                                       ctx.cfg.confidence), higher_is_better, **extra)
 

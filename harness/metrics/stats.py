@@ -46,6 +46,12 @@ def bootstrap_interval(data, statistic=np.mean, n_resamples: int = 1000, confide
     return [float(lo), float(hi)]
 
 
+def finite(values) -> np.ndarray:
+    """The finite values of an array (model scores are NaN for images a run did not keep)."""
+    values = np.asarray(values, dtype=np.float64)
+    return values[np.isfinite(values)]
+
+
 def value_entry(value, n: int, interval=None, higher_is_better: bool | None = True, **extra) -> dict:
     """The shape every number in metrics.json takes."""
     out = {"value": None if value is None or (isinstance(value, float) and np.isnan(value)) else float(value),

@@ -6,7 +6,7 @@ import numpy as np
 
 from harness.critics import SCORE_NAMES
 from harness.metrics import clipscore
-from harness.metrics.stats import bootstrap_interval, value_entry
+from harness.metrics.stats import bootstrap_interval, finite, value_entry
 
 
 def section(ctx) -> dict:
@@ -26,10 +26,10 @@ def section(ctx) -> dict:
         by_method[str(method)] = entry
         if not ctx.clipscore:
             continue
-        cs = group["clipscore"].to_numpy()
+        cs = finite(group["clipscore"])
         entry["clipscore"] = value_entry(cs.mean(), len(cs), bootstrap_interval(cs, np.mean, n_boot, conf), True,
                                          evaluator=ev.id)
-        gap = (group["clipscore_search"] - group["clipscore"]).to_numpy()
+        gap = finite(group["clipscore_search"] - group["clipscore"])
         entry["clipscore_search_model"] = value_entry(group["clipscore_search"].mean(), len(gap), bootstrap_interval(
             group["clipscore_search"].to_numpy(), np.mean, n_boot, conf), True, evaluator=ev.search_id)
         entry["critic_hacking_gap"] = value_entry(gap.mean(), len(gap), bootstrap_interval(gap, np.mean, n_boot, conf),
