@@ -171,7 +171,7 @@ def cases(world):
         ("metrics on no CUDA", ["metrics", run, "--device", "cuda"], "no CUDA device", True),
         ("missing weights", ["run", suite, "--out", out, "--models", "default"], "model(s) missing", True),
         ("fetch offline", ["models", "fetch", "default"], "HF_HUB_OFFLINE is set", True),
-        ("probe without weights", ["models", "check", "default", "--probe"], "5 model(s) missing", True),
+        ("probe without weights", ["models", "check", "default", "--probe"], "7 model(s) missing", True),
         ("reference of other features", ["run", suite, "--out", out, "--set", f"metrics.reference={root / 'clip.npz'}"],
          "holds features of clip:", True),
     ]
