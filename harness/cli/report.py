@@ -26,7 +26,11 @@ def report(
 
         if pick not in PICKS:
             raise ConfigError(f"--pick: unknown pick policy {pick!r}; choose one of {', '.join(PICKS)}")
-    rundir, _ = existing_run(run_dir)
+    rundir, manifest = existing_run(run_dir)
+    if pick is not None:
+        from harness.rundir.manifest import check_pick
+
+        check_pick(manifest, pick)  # before the lock: a refusal writes nothing
     from harness.cli.tables import metrics_table, summary_table
     from harness.report.markdown import render_report
 

@@ -36,12 +36,9 @@ def under_pick(manifest: dict, archive: pd.DataFrame, metrics: dict | None, pick
     """The archive and metrics as if every method's image were the one `pick` chose (stored, no model)."""
     from harness.errors import HarnessError
     from harness.rundir.archive import repick
-    from harness.rundir.manifest import job_picks, stored_policies
+    from harness.rundir.manifest import check_pick, job_picks
 
-    if pick not in stored_policies(manifest):
-        raise HarnessError(f"this run has no stored {pick!r} pick for every job (stored: "
-                           f"{', '.join(stored_policies(manifest)) or 'none'}); runs made before every policy's pick "
-                           "was stored need a rerun into a new --out")
+    check_pick(manifest, pick)
     if metrics is not None:
         if pick not in metrics.get("by_pick", {}):
             raise HarnessError(f"metrics.json has no scores for the {pick!r} picks; run `harness metrics RUN_DIR` "

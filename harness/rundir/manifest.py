@@ -19,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 
 from harness.config.typed import to_dict
+from harness.errors import HarnessError
 from harness.rundir.archive import ARCHIVE_SCHEMA
 from harness.rundir.layout import LAYOUT_VERSION, JobKey, job_folder
 
@@ -188,3 +189,11 @@ def stored_policies(manifest: dict) -> list[str]:
     jobs = table.groupby(["method", "caption_id", "seed"]).ngroups
     counts = table.groupby("policy").size()
     return [p for p in dict.fromkeys(table["policy"]) if counts[p] == jobs] if jobs else []
+
+
+def check_pick(manifest: dict, pick: str) -> None:
+    """Refuse (one line) a pick policy the run has not stored for every job."""
+    if pick not in stored_policies(manifest):
+        raise HarnessError(f"this run has no stored {pick!r} pick for every job (stored: "
+                           f"{', '.join(stored_policies(manifest)) or 'none'}); runs made before every policy's pick "
+                           "was stored need a rerun into a new --out")
