@@ -7,6 +7,7 @@ The sections are those of harness.metrics.registry.METRICS, computed in order on
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -33,13 +34,10 @@ class Evaluator:
     search_id: str
     same: bool  # the evaluator is the search's own CLIP
     label: str  # the loaded ClipBackbone's name (FID feature extractors and built references carry it)
-    _model: object = None
 
-    @property
+    @cached_property
     def model(self):
-        if self._model is None:
-            self._model = self.loader()
-        return self._model
+        return self.loader()
 
 
 def load_evaluator(cfg: MetricsConfig, models: ModelsConfig, device: str, search_clip=None) -> Evaluator:
@@ -83,24 +81,26 @@ class MetricContext:
 
     def judge_scores(self, name: str, jobs: pd.DataFrame | None = None):
         """Judge `name`'s score of each row's image with its caption, float64 [N] (cached per image)."""
+        judge = self.judges[name]
+        return self.score_images(f"{name}|{judge.id}", self.jobs if jobs is None else jobs, judge.score)
+
+    def score_images(self, kind: str, jobs: pd.DataFrame, score):
+        """score(images, captions) -> [N] on each row's stored image with its caption, through the cache."""
         import torch
 
         from harness.rundir.files import load_pngs
 
-        jobs = self.jobs if jobs is None else jobs
-        captions = dict(zip(self.image_paths(jobs), jobs["caption"]))
-        judge = self.judges[name]
+        captions = dict(zip(self.image_paths(jobs), jobs["caption"]))  # one path per job, so one caption
 
         def compute(missing):
-            images = torch.stack(load_pngs(missing))
-            return list(judge.score(images, [captions[p] for p in missing]))
-        return self.scored(f"{name}|{judge.id}", jobs, compute)
+            return list(score(torch.stack(load_pngs(missing)), [captions[p] for p in missing]))
+        return self.scored(kind, jobs, compute)
 
     def image_paths(self, jobs: pd.DataFrame | None = None) -> list[Path]:
         """The stored PNG of each row's individual: the final population's image, or selected.png (the same
         image) where the population images were not kept."""
         jobs = self.jobs if jobs is None else jobs
-        selected = self.selected_index()
+        selected = self.selected_index
         out = []
         for r in jobs.itertuples():
             key = JobKey.of(r)
@@ -110,19 +110,11 @@ class MetricContext:
             out.append(path)
         return out
 
+    @cached_property
     def selected_index(self) -> dict:
         """JobKey -> the index of the method's own selected individual."""
-        if "_selected" not in self.__dict__:
-            sel = self.archive.loc[self.archive["selected"], ["caption_id", "method", "seed", "individual"]]
-            self.__dict__["_selected"] = {JobKey(c, m, int(s)): int(i) for c, m, s, i in sel.itertuples(index=False)}
-        return self.__dict__["_selected"]
-
-    def selected_images(self):
-        import torch
-
-        from harness.rundir.files import load_pngs
-
-        return torch.stack(load_pngs(self.image_paths()))
+        sel = self.archive.loc[self.archive["selected"], ["caption_id", "method", "seed", "individual"]]
+        return {JobKey(c, m, int(s)): int(i) for c, m, s, i in sel.itertuples(index=False)}
 
     def cached(self, kind: str, paths: list[Path], compute, captions: list[str] | None = None) -> list:
         """Per-image values of `kind` (which names the model) for `paths` (with their captions when the value
@@ -143,19 +135,11 @@ class MetricContext:
 
     def clipscores(self, jobs: pd.DataFrame | None = None):
         """CLIPScore by the evaluator of each row's image with its caption, float64 [N]."""
-        import torch
-
         from harness.metrics import clipscore
-        from harness.rundir.files import load_pngs
 
-        jobs = self.jobs if jobs is None else jobs
-        captions = dict(zip(self.image_paths(jobs), jobs["caption"]))  # one path per job, so one caption
-
-        def compute(missing):
-            images = torch.stack(load_pngs(missing))
-            return list(clipscore.evaluate_clipscore(self.evaluator.model, images,
-                                                    [captions[p] for p in missing]).numpy())
-        return self.scored(f"clipscore|{self.evaluator.id}", jobs, compute)
+        def score(images, captions):
+            return clipscore.evaluate_clipscore(self.evaluator.model, images, captions).numpy()
+        return self.score_images(f"clipscore|{self.evaluator.id}", self.jobs if jobs is None else jobs, score)
 
     def rows_under(self, policy: str) -> pd.DataFrame | None:
         """Every job's row picked by `policy` (None when some job has no stored pick for it)."""

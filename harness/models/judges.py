@@ -20,6 +20,7 @@ checkpoint file holding `state_dict`); `random` has the real architectures with 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -85,13 +86,10 @@ class Judge:
     id: str  # the weights it is loaded from
     loader: object  # () -> HFClipBackbone (pickscore) or harness.models.clip.ClipBackbone (hpsv2)
     score_range: tuple[float, float]
-    _backbone: object = None
 
-    @property
+    @cached_property
     def backbone(self):
-        if self._backbone is None:
-            self._backbone = self.loader()
-        return self._backbone
+        return self.loader()
 
     def score(self, images: torch.Tensor, captions: list[str]) -> np.ndarray:
         unique = sorted(set(captions))
