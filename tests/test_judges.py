@@ -17,25 +17,32 @@ from harness.rundir.files import load_png, save_png
 CAPTIONS = ["a cat is lay on the table.", "a red double decker bus on the street"]
 
 
+SIZES = [(64, 64), (256, 256), (300, 451), (451, 300)]  # (height, width): up, down, and both crops/pads
+
+
 @pytest.fixture(scope="module")
 def pngs(tmp_path_factory, tiny_cache):
-    """Two stored PNGs: one at the judges' input size, one larger (resized by both paths)."""
+    """Stored PNGs at the sizes the authors' processors must agree at; 256 x 256 in saturated colours."""
     root = tmp_path_factory.mktemp("judge-pngs")
     g = torch.Generator().manual_seed(0)
-    paths = [root / "a.png", root / "b.png"]
-    save_png(paths[0], torch.rand(3, 32, 32, generator=g))
-    save_png(paths[1], torch.rand(3, 32, 32, generator=g).repeat_interleave(2, 1).repeat_interleave(2, 2))
+    paths = []
+    for h, w in SIZES:
+        image = torch.rand(3, h, w, generator=g)
+        if (h, w) == (256, 256):
+            image = (image > 0.5).float()  # every channel 0 or 255: where an unclamped bicubic over/undershoots
+        paths.append(root / f"{h}x{w}.png")
+        save_png(paths[-1], image)
     return paths
 
 
 def stored(judge, pngs) -> np.ndarray:
     """The harness's path: each stored PNG read as a tensor, scored with its caption."""
-    return np.concatenate([judge.score(load_png(p)[None], [c]) for p, c in zip(pngs, CAPTIONS)])
+    return np.concatenate([judge.score(load_png(p)[None], [CAPTIONS[i % 2]]) for i, p in enumerate(pngs)])
 
 
 def test_pickscore_equals_transformers_processor(pngs):
-    """PickScore's published recipe: AutoProcessor on the PIL image and the prompt, CLIPModel features,
-    logit_scale.exp() * cosine."""
+    """PickScore's published recipe: the processor on the PIL image and the prompt, CLIPModel features,
+    logit_scale.exp() * cosine: pixel values and scores equal to 1e-4 at every size."""
     from transformers import AutoProcessor, CLIPModel
 
     from harness.models import tiny
@@ -45,39 +52,78 @@ def test_pickscore_equals_transformers_processor(pngs):
     processor = AutoProcessor.from_pretrained(folder, use_fast=False)
     model = CLIPModel.from_pretrained(folder).eval()
     ours = stored(judge, pngs)
-    with torch.no_grad():
-        pixels = processor(images=[Image.open(p).convert("RGB") for p in pngs], return_tensors="pt")
-        text = processor(text=CAPTIONS, padding=True, truncation=True, max_length=77, return_tensors="pt")
-        img = torch.nn.functional.normalize(model.get_image_features(**pixels), dim=-1)
-        txt = torch.nn.functional.normalize(model.get_text_features(**text), dim=-1)
-        theirs = (model.logit_scale.exp() * (img * txt).sum(-1)).numpy()
-    np.testing.assert_allclose(ours[:1], theirs[:1], atol=1e-4, rtol=0)  # no resize: equal to 1e-4
-    np.testing.assert_allclose(ours[1:], theirs[1:], atol=0.05 * abs(theirs[1]) + 0.05)  # PIL vs tensor resize
+    for i, p in enumerate(pngs):
+        with torch.no_grad():
+            pixels = processor(images=[Image.open(p).convert("RGB")], return_tensors="pt")["pixel_values"]
+            torch.testing.assert_close(judge.backbone.pixels(load_png(p)[None]), pixels, atol=1e-4, rtol=0)
+            text = processor(text=[CAPTIONS[i % 2]], padding=True, truncation=True, max_length=77,
+                             return_tensors="pt")
+            img = torch.nn.functional.normalize(model.get_image_features(pixel_values=pixels), dim=-1)
+            txt = torch.nn.functional.normalize(model.get_text_features(**text), dim=-1)
+            theirs = float(model.logit_scale.exp() * (img * txt).sum(-1))
+        assert ours[i] == pytest.approx(theirs, abs=1e-4), p.name
 
 
-def test_hpsv2_equals_open_clip_preprocess(pngs, tiny_cache):
-    """HPSv2's recipe: open_clip's model + transform, the HPS checkpoint's state_dict, the diagonal of
-    image_features @ text_features.T with unit features."""
+class ResizeMaxSize(torch.nn.Module):
+    """HPSv2's evaluation resize as its repository defines it (hpsv2/src/open_clip/transform.py, written
+    out here as the reference): the longest side to max_size, bicubic, black padding to a square."""
+
+    def __init__(self, max_size, fill=0):
+        super().__init__()
+        self.max_size, self.fill = max_size, fill
+
+    def forward(self, img):
+        from torchvision.transforms import InterpolationMode
+        from torchvision.transforms import functional as TF
+
+        width, height = img.size
+        scale = self.max_size / float(max(height, width))
+        if scale != 1.0:
+            new_size = tuple(round(dim * scale) for dim in (height, width))
+            img = TF.resize(img, new_size, InterpolationMode.BICUBIC)
+            pad_h = self.max_size - new_size[0]
+            pad_w = self.max_size - new_size[1]
+            img = TF.pad(img, padding=[pad_w // 2, pad_h // 2, pad_w - pad_w // 2, pad_h - pad_h // 2], fill=self.fill)
+        return img
+
+
+def test_hpsv2_equals_the_official_transform(pngs, tiny_cache):
+    """HPSv2's recipe: its evaluation transform (ResizeMaxSize, ToTensor, Normalize, no clamp), the HPS
+    checkpoint's state_dict in open_clip, the diagonal of image_features @ text_features.T: pixel values
+    and scores equal to 1e-4 at every size, non-square images padded, not cropped."""
     import open_clip
+    from torchvision import transforms
 
     from harness.models import tiny
 
     arch = "local-dir:" + str(tiny.tiny_model_dir("hpsv2_base"))
-    model, _, preprocess = open_clip.create_model_and_transforms(arch)
+    model = open_clip.create_model(arch)
     state = torch.load(tiny.tiny_model_dir("hpsv2") / tiny.TINY_HPS_FILE, weights_only=True)["state_dict"]
     model.load_state_dict(state)
     model.eval()
+    cfg = model.visual.preprocess_cfg
+    official = transforms.Compose([ResizeMaxSize(model.visual.image_size[0]), lambda im: im.convert("RGB"),
+                                   transforms.ToTensor(), transforms.Normalize(cfg["mean"], cfg["std"])])
     tokenizer = open_clip.get_tokenizer(arch)
     judge = load_panel_judge("hpsv2", "tiny")
     ours = stored(judge, pngs)
-    with torch.no_grad():
-        images = torch.stack([preprocess(Image.open(p)) for p in pngs])
-        img = model.encode_image(images, normalize=True)
-        txt = model.encode_text(tokenizer(CAPTIONS), normalize=True)
-        theirs = torch.diagonal(img @ txt.T).numpy()
-    np.testing.assert_allclose(ours[:1], theirs[:1], atol=1e-4, rtol=0)
-    np.testing.assert_allclose(ours[1:], theirs[1:], atol=0.02)
+    for i, p in enumerate(pngs):
+        pixels = official(Image.open(p))[None]
+        torch.testing.assert_close(judge.backbone.pixels(load_png(p)[None]), pixels, atol=1e-4, rtol=0)
+        with torch.no_grad():
+            img = model.encode_image(pixels, normalize=True)
+            txt = model.encode_text(tokenizer([CAPTIONS[i % 2]]), normalize=True)
+            theirs = float(torch.diagonal(img @ txt.T)[0])
+        assert ours[i] == pytest.approx(theirs, abs=1e-4), p.name
     assert not np.allclose(ours, stored(load_panel_judge("hpsv2", "tiny", model=arch), pngs))  # the checkpoint scores
+
+
+def test_judge_ids_name_their_preprocessing():
+    """A preprocessing change changes the id the metrics cache keys scores by: no stale score is served."""
+    from harness.models.judges import PREPROCESSING
+
+    for name in ("pickscore", "hpsv2"):
+        assert load_panel_judge(name, "tiny").id.endswith(PREPROCESSING[name])
 
 
 def test_run_metrics_name_every_judge_and_a_subset_recomputes(smoke_run, tmp_path):

@@ -11,9 +11,13 @@
              installing transformers 5.24 (flair 0.15 needs < 5), huggingface_hub 2.4, timm 0.6.13,
              fairscale 0.4.13, diffusers and datasets; see the README.
 
-Each judge runs its model's own preprocessing on tensors (`harness.models.preprocess`): for
-PickScore the HF image processor's config (shortest-edge resize, centre crop, bicubic, mean/std),
-for HPSv2 open_clip's preprocess_cfg. The `tiny` profile has tiny judges in the same formats (a
+Each judge preprocesses as its authors score: the stored image as the 8-bit PIL image it is (exactly,
+since stored PNGs are 8-bit), then for PickScore transformers' own `CLIPImageProcessor` (PIL bicubic
+resize of the shortest edge, crop offset (h - c) // 2, rescale, normalise: the model card's path) and
+for HPSv2 the official evaluation transform of its repository (`hps_transform`: the longest side
+resized to the input size with PIL bicubic, padded with black to a square, no clamp, normalised).
+Judge ids name the preprocessing, so scores cached under an older preprocessing are never served.
+The `tiny` profile has tiny judges in the same formats (a
 tiny CLIPModel + processor saved with save_pretrained; a tiny open_clip architecture plus a
 checkpoint file holding `state_dict`); `random` has the real architectures with random weights.
 """
@@ -43,26 +47,59 @@ PANEL = {"default": {"pickscore": (PICKSCORE_MODEL, PICKSCORE_PROCESSOR), "hpsv2
 RANGES = {"pickscore": (-100.0, 100.0), "hpsv2": (-1.0, 1.0)}  # logit scale (100 in PickScore) x cosine; cosine
 
 
-def from_hf_image_processor(ip) -> Preprocess:
-    """A transformers CLIPImageProcessor's settings as a Preprocess (shortest-edge resize, centre crop)."""
-    size = ip.size.get("shortest_edge") or ip.size.get("height")
-    crop = ip.crop_size.get("height") if getattr(ip, "do_center_crop", True) else size
-    interpolation = {2: "bilinear", 3: "bicubic", 0: "nearest"}.get(int(ip.resample), "bicubic")
-    return Preprocess(size=int(crop), resize=int(size), mode="shortest", interpolation=interpolation,
-                      mean=tuple(ip.image_mean), std=tuple(ip.image_std))
+PREPROCESSING = {"pickscore": "CLIPImageProcessor on 8-bit PIL", "hpsv2": "HPSv2 longest-side resize + pad"}
+
+
+def to_pil(images: torch.Tensor) -> list:
+    """images float [N, 3, H, W] in [0, 1] (stored 8-bit PNGs: multiples of 1/255) -> N RGB PIL images, exactly."""
+    from PIL import Image
+
+    arrays = (images.detach().float().cpu().clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    return [Image.fromarray(a, mode="RGB") for a in arrays]
+
+
+def hps_transform(size: int, mean, std):
+    """HPSv2's evaluation transform on one PIL image -> float [3, size, size]: resize the longest side to
+    `size` (PIL bicubic, through torchvision), pad with black to a square (left/top get the smaller half),
+    ToTensor, Normalize; an image whose longest side is already `size` is not resized (and, unlike the
+    official code, which would fail on it, a non-square one is still padded)."""
+    from torchvision.transforms import InterpolationMode
+    from torchvision.transforms import functional as TF
+
+    def apply(image):
+        width, height = image.size
+        scale = size / float(max(height, width))
+        new = (height, width)
+        if scale != 1.0:
+            new = (round(height * scale), round(width * scale))
+            image = TF.resize(image, list(new), InterpolationMode.BICUBIC)
+        pad_h, pad_w = size - new[0], size - new[1]
+        if pad_h or pad_w:
+            image = TF.pad(image, [pad_w // 2, pad_h // 2, pad_w - pad_w // 2, pad_h - pad_h // 2], fill=0)
+        return TF.normalize(TF.to_tensor(image.convert("RGB")), list(mean), list(std))
+    return apply
 
 
 class HFClipBackbone(ImageBackbone):
-    """A transformers CLIPModel with its processor's tokenizer and image settings: unit embeddings."""
+    """A transformers CLIPModel with its processor (tokenizer, CLIPImageProcessor on PIL images): unit
+    embeddings."""
 
-    def __init__(self, model, tokenizer, preprocessing: Preprocess, name: str, batch_size: int = 32):
-        super().__init__(model, preprocessing, name, batch_size)
-        self.tokenizer = tokenizer
+    def __init__(self, model, processor, name: str, batch_size: int = 32):
+        ip = processor.image_processor
+        side = int(ip.crop_size.get("height") or ip.size.get("shortest_edge"))
+        super().__init__(model, Preprocess(size=side, resize=side, mean=tuple(ip.image_mean),
+                                           std=tuple(ip.image_std)), name, batch_size)
+        self.tokenizer = processor.tokenizer
+        self.image_processor = ip
+
+    def pixels(self, images: torch.Tensor) -> torch.Tensor:
+        """The processor's pixel_values for images float [N, 3, H, W] in [0, 1]."""
+        return self.image_processor(images=to_pil(images), return_tensors="pt")["pixel_values"]
 
     @torch.inference_mode()
     def encode_image(self, images: torch.Tensor) -> torch.Tensor:
-        out = [F.normalize(self.model.get_image_features(pixel_values=self.preprocess(c.to(self.device))).float(),
-                           dim=-1) for c in images.split(self.batch_size)]
+        out = [F.normalize(self.model.get_image_features(pixel_values=self.pixels(c).to(self.device)).float(), dim=-1)
+               for c in images.split(self.batch_size)]
         return torch.cat(out)
 
     @torch.inference_mode()
@@ -143,8 +180,7 @@ def load_pickscore(model: str, processor: str | None, device: str = "cpu", cache
         net = CLIPModel.from_pretrained(folder, local_files_only=True)
         proc = AutoProcessor.from_pretrained(_hf_folder(processor) if processor else folder, local_files_only=True,
                                              use_fast=False)
-    return HFClipBackbone(net.to(device).eval(), proc.tokenizer, from_hf_image_processor(proc.image_processor),
-                          name=f"pickscore:{model}")
+    return HFClipBackbone(net.to(device).eval(), proc, name=f"pickscore:{model}")
 
 
 def load_hpsv2(arch: str, checkpoint: str | None, device: str = "cpu", cache_dir: Path | None = None):
@@ -161,7 +197,30 @@ def load_hpsv2(arch: str, checkpoint: str | None, device: str = "cpu", cache_dir
         state = torch.load(path, map_location="cpu", weights_only=True)
         backbone.model.load_state_dict(state.get("state_dict", state), strict=True)
     backbone.name = f"hpsv2:{arch}/{checkpoint or 'random'}"
-    return backbone
+    return HPSBackbone(backbone)
+
+
+class HPSBackbone:
+    """An open_clip ClipBackbone whose images go through HPSv2's own evaluation transform (`hps_transform`)."""
+
+    def __init__(self, clip):
+        self.clip = clip
+        self.name = clip.name
+        pre = clip.preprocessing
+        self.transform = hps_transform(pre.size, pre.mean, pre.std)
+
+    def pixels(self, images: torch.Tensor) -> torch.Tensor:
+        return torch.stack([self.transform(im) for im in to_pil(images)])
+
+    @torch.inference_mode()
+    def encode_image(self, images: torch.Tensor) -> torch.Tensor:
+        model = self.clip.model
+        out = [F.normalize(model.encode_image(self.pixels(c).to(self.clip.device)).float(), dim=-1)
+               for c in images.split(self.clip.batch_size)]
+        return torch.cat(out)
+
+    def encode_text(self, texts: list[str]) -> torch.Tensor:
+        return self.clip.encode_text(texts)
 
 
 def panel_entry(name: str, profile: str, model: str | None = None, pretrained: str | None = None) -> tuple:
@@ -175,7 +234,7 @@ def judge_id(name: str, model: str, pretrained: str | None) -> str:
     from harness.models.tiny import TINY_VERSION
 
     model = TINY_VERSION if model == "tiny" else model
-    return f"{name}:{model}" + (f" + {pretrained}" if pretrained else "")
+    return f"{name}:{model}" + (f" + {pretrained}" if pretrained else "") + f" | {PREPROCESSING[name]}"
 
 
 def load_panel_judge(name: str, profile: str, model: str | None = None, pretrained: str | None = None,
