@@ -46,6 +46,11 @@ class Scorer:
         self.center = center
         self._contexts: dict[str, CaptionContext] = {}
 
+    @property
+    def names(self) -> list[str]:
+        """The critics' names, in scoring order (the archive's score columns)."""
+        return list(self.critics)
+
     @classmethod
     def from_models(cls, models, cfg) -> "Scorer":
         critics = make_critics(models.clip, models.classifier, models.words, cfg)

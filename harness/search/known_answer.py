@@ -1,21 +1,26 @@
 """Known-answer search problems: objectives whose optimum is known, on the real generator and search paths.
 
-A hidden target image T; four objectives in the critics' roles, each "how close is the image to T"
-in a channel like the critic's, each 1 at the target itself (so the optimum is known):
+A hidden target image T; objectives in the critics' roles (`OBJECTIVES`), each "how close is the image
+to T" in a channel like the critic's, each 1 at the target itself (so the optimum is known):
 
   text_image   cosine of the profile's CLIP embeddings of the image and of T (whole image)
   image_real   cosine of the profile's classifier logits for the image and for T
   region_word  mean over the critic's crops of the cosine of CLIP crop embeddings with T's crops
-  word_label   pixel similarity 1 - mean squared difference (images in [0, 1])
+  word_label   coarse layout: 1 - mean squared difference of the 4 x 4 average-pooled images
 
-Targets: `one_class` (the generator's own output from a hidden noise and one class: a genome can
-reach it exactly), `mixture` (a hidden noise and a mixture of three classes) and `photo` (a real
-photograph the generator did not make, scikit-image's chelsea: no genome wins by construction).
-For an unconditional generator both generated targets are hidden latents of its own.
+Beside them, held-out measures no method optimises (`HELD_OUT`), each also 1 at the target:
 
-The measure is the fraction of the gap closed, per objective: (picked - initial) / (1 - initial),
-where initial is the best value in the initial population every method shares and picked the value
-of the method's picked image; 0 = no better than the start, 1 = the target found.
+  pixels       1 - mean squared difference at full resolution (in [0, 1] pixel units)
+  judge        cosine of a held-out CLIP's embeddings (the profile's CLIPScore judge: another model)
+
+Targets: `one_class` (the generator's own output from a hidden noise and one class: a genome can reach
+it exactly), `mixture` (a hidden noise and a mixture of three classes) and `photo` (a real photograph
+the generator did not make, scikit-image's chelsea: no genome wins by construction). For an
+unconditional generator both generated targets are hidden latents of its own.
+
+The measure is the normalised gap closed, per measure: (picked - random) / (1 - random), where random
+is the mean over the initial population every method shares (random samples of the generator): a
+stable denominator, far from 0 on every problem; 0 = as good as a random sample, 1 = the target.
 
 Two-target problem: objectives -|x - T1|^2 and -|x - T2|^2 in pixels (mean over pixels). Its Pareto
 set in image space is the segment between T1 and T2, so its front is known: (-t^2 D, -(1-t)^2 D)
@@ -31,11 +36,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from harness.critics import SCORE_NAMES
 from harness.critics.base import Features
 
 TARGETS = ("one_class", "mixture", "photo")
+OBJECTIVES = ("text_image", "image_real", "region_word", "word_label")  # the roles, named as the critics they play
+HELD_OUT = ("pixels", "judge")
 PHOTO = Path(__file__).resolve().parents[1] / "models" / "probe_photos" / "chelsea.jpg"
+LAYOUT = 4  # the coarse-layout objective compares 4 x 4 average-pooled images
 
 
 def _unit(x: torch.Tensor) -> torch.Tensor:
@@ -67,14 +74,23 @@ def target_image(generator, kind: str, seed: int) -> torch.Tensor:
     return quantize(generator.decode(latents).cpu())
 
 
+def _layout(images: torch.Tensor) -> torch.Tensor:
+    return torch.nn.functional.adaptive_avg_pool2d(images.cpu().double(), LAYOUT)
+
+
 @dataclass
 class KnownAnswerScorer:
-    """Scores images by closeness to `target` ([1, 3, S, S]); the Scorer interface of harness.critics."""
+    """Scores images by closeness to `target` ([1, 3, S, S]) in the critics' roles (the Scorer interface of
+    harness.critics: `names`, `context`, `score`); `held_out` measures the same images on the measures
+    no objective optimises (judge: a held-out ClipBackbone, or None to skip that measure)."""
 
     models: object  # harness.models.Models (clip, classifier)
     target: torch.Tensor
     grid: int = 2
     center: bool = True
+    judge: object = None  # a ClipBackbone the search does not use (the profile's CLIPScore judge)
+
+    names = OBJECTIVES
 
     def __post_init__(self):
         ref = Features(self.target, clip=self.models.clip, classifier=self.models.classifier, grid=self.grid,
@@ -82,7 +98,9 @@ class KnownAnswerScorer:
         self._clip = _unit(ref.clip_image)[0]
         self._crops = _unit(ref.clip_crops)[0]
         self._logits = _unit(ref.logits)[0]
+        self._layout = _layout(self.target)[0]
         self._pixels = self.target[0].double()
+        self._judge = _unit(self.judge.encode_image(self.target).cpu())[0] if self.judge is not None else None
 
     def context(self, caption: str):
         return None
@@ -90,19 +108,27 @@ class KnownAnswerScorer:
     def score(self, images: torch.Tensor, caption: str = "", timer=None) -> dict[str, np.ndarray]:
         f = Features(images, clip=self.models.clip, classifier=self.models.classifier, grid=self.grid,
                      center=self.center)
-        pixels = 1.0 - ((images.cpu().double() - self._pixels) ** 2).mean(dim=(1, 2, 3))
         out = {"text_image": _unit(f.clip_image) @ self._clip,
                "image_real": _unit(f.logits) @ self._logits,
                "region_word": (_unit(f.clip_crops) * self._crops).sum(-1).mean(-1),
-               "word_label": pixels}
-        return {name: out[name].numpy().astype(np.float64) for name in SCORE_NAMES}
+               "word_label": 1.0 - ((_layout(images) - self._layout) ** 2).mean(dim=(1, 2, 3))}
+        return {name: out[name].numpy().astype(np.float64) for name in self.names}
+
+    def held_out(self, images: torch.Tensor) -> dict[str, np.ndarray]:
+        """The measures no method optimises, float64 [B] each (1 at the target)."""
+        out = {"pixels": (1.0 - ((images.cpu().double() - self._pixels) ** 2).mean(dim=(1, 2, 3))).numpy()}
+        if self._judge is not None:
+            out["judge"] = (_unit(self.judge.encode_image(images).cpu()) @ self._judge).numpy()
+        return out
 
 
 @dataclass
 class TwoTargetScorer:
-    """Two objectives, -mean |x - T1|^2 and -mean |x - T2|^2, as text_image and image_real (the others 0)."""
+    """Two objectives, -mean |x - T1|^2 and -mean |x - T2|^2, as text_image and image_real."""
 
     targets: tuple[torch.Tensor, torch.Tensor]
+
+    names = ("text_image", "image_real")
 
     def context(self, caption: str):
         return None
@@ -110,8 +136,7 @@ class TwoTargetScorer:
     def score(self, images: torch.Tensor, caption: str = "", timer=None) -> dict[str, np.ndarray]:
         x = images.cpu().double()
         d = [-((x - t[0].double()) ** 2).mean(dim=(1, 2, 3)).numpy() for t in self.targets]
-        zero = np.zeros(len(x))
-        return {"text_image": d[0], "image_real": d[1], "region_word": zero, "word_label": zero}
+        return dict(zip(self.names, d))
 
     def front(self, n: int = 2001) -> np.ndarray:
         """The known Pareto front [n, 2] (higher is better)."""
@@ -120,10 +145,10 @@ class TwoTargetScorer:
         return np.stack([-(t ** 2) * D, -((1 - t) ** 2) * D], axis=1)
 
 
-def gap_closed(initial: np.ndarray, picked: np.ndarray, optimum: float = 1.0) -> np.ndarray:
-    """Per objective: (picked - best initial) / (optimum - best initial)."""
-    best = np.asarray(initial, dtype=np.float64).max(axis=0)
-    return (np.asarray(picked, dtype=np.float64) - best) / np.maximum(optimum - best, 1e-12)
+def normalised_gap(random: np.ndarray, picked: np.ndarray, optimum: float = 1.0) -> np.ndarray:
+    """Per measure: (picked - mean of the random samples) / (optimum - mean of the random samples)."""
+    base = np.asarray(random, dtype=np.float64).mean(axis=0)
+    return (np.asarray(picked, dtype=np.float64) - base) / (optimum - base)
 
 
 def hypervolume_fraction(final: np.ndarray, front: np.ndarray, reference: np.ndarray) -> float:
@@ -134,19 +159,30 @@ def hypervolume_fraction(final: np.ndarray, front: np.ndarray, reference: np.nda
     return float(hv(-np.asarray(final, dtype=np.float64)) / hv(-front))
 
 
-def initial_scores(generator, scorer, search, seed: int) -> np.ndarray:
-    """[P, 4] scores of the initial population every method of this seed starts from."""
+def measures(scorer, images: torch.Tensor) -> dict[str, np.ndarray]:
+    """Every objective and (for a KnownAnswerScorer) every held-out measure of `images`, float64 [B] each."""
+    out = dict(scorer.score(images))
+    if hasattr(scorer, "held_out"):
+        out.update(scorer.held_out(images))
+    return out
+
+
+def initial_scores(generator, scorer, search, seed: int) -> dict[str, np.ndarray]:
+    """Every measure [P] of the initial population every method of this seed starts from (random samples)."""
     from harness.search.loop import quantize
 
-    images = quantize(generator.decode(generator.initial_latents(search.population, seed)))
-    named = scorer.score(images)
-    return np.stack([named[n] for n in SCORE_NAMES], axis=1)
+    return measures(scorer, quantize(generator.decode(generator.initial_latents(search.population, seed))))
 
 
 def run_problem(method, search, generator, scorer, seed: int) -> dict:
-    """One search on a known-answer problem: the final population's scores [P, 4] and the picked row."""
+    """One search on a known-answer problem: the final population's objective scores [P, K], and for every
+    stored pick policy the picked individual's measures (objectives and held-out)."""
     from harness.search.loop import run_search
 
     result = run_search("", method, scorer, generator, search, seed)
-    final = np.stack([result.scores[n] for n in SCORE_NAMES], axis=1)
-    return {"final": final, "picked": final[result.selected], "evaluations": result.evaluations}
+    final = np.stack([result.scores[n] for n in scorer.names], axis=1)
+    images = torch.from_numpy(np.stack(result.images)).float() / 255.0
+    every = measures(scorer, images)
+    by_policy = {p: {k: float(v[i]) for k, v in every.items()} for p, i in result.picks.items()}
+    return {"final": final, "picked": final[result.selected], "evaluations": result.evaluations,
+            "pick": method.pick, "by_policy": by_policy}

@@ -11,7 +11,6 @@ import numpy as np
 import torch
 
 from harness.config.schema import MethodConfig, SearchConfig
-from harness.critics import SCORE_NAMES
 from harness.critics.timing import phase
 from harness.search.pick import PICKS, all_picks, pareto_ranks
 from harness.search.strategies import Strategy, make_strategy
@@ -64,15 +63,23 @@ class SearchResult:
         return {k: float(v[self.selected]) for k, v in self.scores.items()}
 
 
-def objective_index(method: MethodConfig) -> list[int]:
-    return [SCORE_NAMES.index(name) for name in method.objectives]
+def objective_index(method: MethodConfig, names) -> list[int]:
+    """The positions of the method's objectives among the scorer's critic names."""
+    names = list(names)
+    missing = [n for n in method.objectives if n not in names]
+    if missing:
+        from harness.errors import HarnessError
+
+        raise HarnessError(f"method {method.name!r} optimises {missing[0]!r}, which is not among this run's critics "
+                           f"({', '.join(names)})")
+    return [names.index(name) for name in method.objectives]
 
 
-def new_strategy(method: MethodConfig, search: SearchConfig, generator, seed: int) -> Strategy:
+def new_strategy(method: MethodConfig, search: SearchConfig, generator, seed: int, names) -> Strategy:
     """A fresh strategy whose initial latents depend only on (generator, seed): shared by all methods."""
     X0 = generator.initial_latents(search.population, seed)
     xl, xu = generator.bounds()
-    return make_strategy(method, search, X0, xl, xu, seed, objective_index(method), generator.blocks())
+    return make_strategy(method, search, X0, xl, xu, seed, objective_index(method, names), generator.blocks())
 
 
 def run_search(caption: str, method: MethodConfig, scorer, generator, search: SearchConfig, seed: int,
@@ -82,8 +89,9 @@ def run_search(caption: str, method: MethodConfig, scorer, generator, search: Se
     evaluations: how many evaluations the restored strategy had already spent.
     timer: an optional harness.perf.Stopwatch charged with the optimizer, generator and critic phases.
     """
-    strategy = strategy or new_strategy(method, search, generator, seed)
-    index = objective_index(method)
+    names = list(scorer.names)  # the run's critics: every one is scored for every method
+    strategy = strategy or new_strategy(method, search, generator, seed, names)
+    index = objective_index(method, names)
     scorer.context(caption)  # caption words checked before any image is made
     history = []
 
@@ -93,13 +101,13 @@ def run_search(caption: str, method: MethodConfig, scorer, generator, search: Se
         with phase(timer, "generator"):
             images = quantize(generator.decode(X))  # scored exactly as stored (8-bit PNG), so rescoring matches
         named = scorer.score(images, caption, timer=timer)
-        S = np.stack([named[n] for n in SCORE_NAMES], axis=1)
+        S = np.stack([named[n] for n in names], axis=1)
         payload = to_uint8(images)
         with phase(timer, "optimizer"):
             strategy.tell(X, S, payload)
         evaluations += len(X)
         pop = strategy.population()
-        record = GenerationRecord(strategy.generation - 1, pop.X, dict(zip(SCORE_NAMES, pop.scores.T)),
+        record = GenerationRecord(strategy.generation - 1, pop.X, dict(zip(names, pop.scores.T)),
                                   pareto_ranks(pop.scores[:, index]), evaluations, classes=generator.class_info(pop.X))
         if not strategy.has_next:
             record.selected = PICKS[method.pick](pop.scores[:, index], record.scores)
@@ -108,7 +116,7 @@ def run_search(caption: str, method: MethodConfig, scorer, generator, search: Se
             cb.on_generation(record, strategy)
 
     pop = strategy.population()
-    named = dict(zip(SCORE_NAMES, pop.scores.T))
+    named = dict(zip(names, pop.scores.T))
     ranks = pareto_ranks(pop.scores[:, index])
     picks = all_picks(pop.scores[:, index], named)
     return SearchResult(caption, method.name, seed, method.pick, picks[method.pick], pop.X, named, ranks, pop.payload,
