@@ -38,6 +38,18 @@ def make_suite(folder: Path, caption_list=None, **fields) -> Path:
     return folder
 
 
+def console_script() -> str:
+    """The installed `harness` console script of this interpreter's environment (beside sys.executable, so an
+    un-activated venv/bin/python -m pytest finds it), else the one on PATH."""
+    import shutil
+
+    here = Path(sys.executable).parent / "harness"
+    found = str(here) if here.is_file() else shutil.which("harness")
+    if not found:
+        raise RuntimeError("the harness console script is not installed (pip install -e .)")
+    return found
+
+
 def harness_cli(*args, timeout=600, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "harness", *map(str, args)], capture_output=True, text=True,
                           timeout=timeout, cwd=REPO, **kw)

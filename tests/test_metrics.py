@@ -104,19 +104,21 @@ def test_a_method_compared_with_itself_differs_by_exactly_zero():
 def test_smoke_run_writes_metrics_json(smoke_run):
     out, _ = smoke_run
     m = json.loads((out / "metrics.json").read_text())
-    assert m["schema_version"] == 1 and m["evaluator"]["same_model"] is False  # the tiny profile's own judge
+    assert m["schema_version"] == 2 and m["evaluator"]["same_model"] is False  # the tiny profile's own judge
     methods = ["no_selection", "best_of_n", "clip_single", "four_objective"]
     assert list(m["methods"]) == methods
     for method in methods:
         entry = m["methods"][method]
-        for key in ("text_image", "image_real", "region_word", "word_label", "clipscore", "critic_hacking_gap"):
-            assert {"value", "n", "interval", "higher_is_better"} <= set(entry[key])
+        for key in ("text_image", "image_real", "region_word", "word_label", "clipscore", "clipscore_search_model"):
+            assert {"value", "n", "interval", "higher_is_better", "unit", "captions", "seeds"} <= set(entry[key])
+            assert (entry[key]["unit"], entry[key]["captions"], entry[key]["seeds"]) == ("caption", 3, 1)
         assert entry["clipscore"]["n"] == 3 and 0 <= entry["clipscore"]["value"] <= 2.5
         for which, n in (("selected", 3), ("population", 3 if method == "no_selection" else 3 * 16)):
             fk = m["fid_kid"]["methods"][method][which]
             assert fk["fid"]["n"] == n and fk["fid"]["value"] >= 0 and fk["fid"]["higher_is_better"] is False
             assert fk["kid"]["subset_size"] <= n and "std" in fk["kid"]
-    assert set(m["correlations"]["four_objective"]["mean"]["spearman"]) == set(correlations.PAIRS)
+    assert set(m["correlations"]["four_objective"]["mean"]["spearman"]) == set(correlations.pairs(
+        ["text_image", "image_real", "region_word", "word_label"]))
     hv = m["convergence"]["four_objective"]["hypervolume"]["mean"]
     assert len(hv) == 12 and hv[-1] >= hv[0]
     assert len(m["convergence"]["clip_single"]["best_text_image"]["mean"]) == 12
@@ -154,12 +156,12 @@ def test_numbers_that_cannot_be_trusted_say_so(smoke_run):
     fid = m["fid_kid"]["methods"]["four_objective"]["selected"]["fid"]
     assert fid["n"] == 3 and fid["feature_dim"] > 3 and fid["reliable"] is False and "equal N" in fid["note"]
     entries = [e for comp in m["paired"] for e in comp["metrics"].values()]
-    assert all(e["p_floor"] == 0.25 for e in entries if e["n"] == 3)
+    assert all(e["p_floor"] == 0.25 for e in entries if e["captions"] == 3)
     tested = [e for e in entries if e["p_value"] == e["p_value"]]
     assert tested and all(e["p_adjusted"] >= e["p_value"] - 1e-12 and "Benjamini-Hochberg" in e["correction"]
                           for e in tested)
     report = (out / "report.md").read_text()
-    assert "smallest p-value the Wilcoxon test can reach is 0.25" in report
+    assert "smallest p-value the Wilcoxon test over captions can reach is 0.25" in report
     assert "† FID on N = 3 images" in report and "Adjusted p: Benjamini-Hochberg" in report
     assert m["convergence"]["four_objective"]["hypervolume"]["band"].startswith("interquartile")
 

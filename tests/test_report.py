@@ -34,8 +34,8 @@ def test_report_and_every_figure_exist_with_their_panels(smoke_dir):
         assert (smoke_dir / link).is_file(), link
     figures = {p.name for p in (smoke_dir / "figures").glob("*.png")}
     for cid in ("cat-table", "skyline-sunset", "bus-street"):
-        assert {f"gallery_{cid}.png", f"scatter_{cid}.png"} <= figures
-        scatter = figure_panels(smoke_dir / "figures" / f"scatter_{cid}.png")
+        assert {f"gallery_{cid}.png", f"scatter_{cid}_four_objective.png", f"scatter_{cid}_clip_single.png"} <= figures
+        scatter = figure_panels(smoke_dir / "figures" / f"scatter_{cid}_four_objective.png")
         assert len(scatter) == 16
         assert {p["xlabel"] for p in scatter} == set(SCORE_NAMES) == {p["ylabel"] for p in scatter} - {"count"}
         assert [p["ylabel"] for p in scatter[::len(SCORE_NAMES) + 1]] == ["count"] * len(SCORE_NAMES)

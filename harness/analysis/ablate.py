@@ -71,22 +71,25 @@ def metric_rows(point: dict, metrics: dict) -> list[dict]:
         for m in SWEEP_METRICS:
             e = entry[m]
             lo, hi = e["interval"] or (e["value"], e["value"])
-            row.update({f"{m}_mean": e["value"], f"{m}_lo": lo, f"{m}_hi": hi, f"{m}_n": e["n"]})
+            row.update({f"{m}_mean": e["value"], f"{m}_lo": lo, f"{m}_hi": hi, f"{m}_n": e["n"],
+                        f"{m}_captions": e.get("captions"), f"{m}_seeds": e.get("seeds")})
         rows.append(row)
     return rows
 
 
-def same_image_rows(point: dict, rescored: pd.DataFrame, confidence: float, n_boot: int) -> list[dict]:
-    """Means (with intervals) per method of the first run's selected images rescored under `point`."""
-    from harness.metrics.stats import bootstrap_interval
+def same_image_rows(point: dict, rescored: pd.DataFrame, cfg) -> list[dict]:
+    """Means (with intervals over captions) per method of the first run's selected images rescored under
+    `point`; cfg: a MetricsConfig (bootstrap, confidence)."""
+    from harness.metrics.evidence import column_entry
 
     rows = []
     for method, group in rescored.groupby("method", sort=False):
         row = {**point, "method": method}
         for n in SCORE_NAMES:
-            vals = group[n].to_numpy()
-            lo, hi = bootstrap_interval(vals, np.mean, n_boot, confidence) or (vals.mean(), vals.mean())
-            row.update({f"{n}_mean": vals.mean(), f"{n}_lo": lo, f"{n}_hi": hi, f"{n}_n": len(vals)})
+            e = column_entry(group, n, cfg)
+            lo, hi = e["interval"] or (e["value"], e["value"])
+            row.update({f"{n}_mean": e["value"], f"{n}_lo": lo, f"{n}_hi": hi, f"{n}_n": e["n"],
+                        f"{n}_captions": e["captions"], f"{n}_seeds": e["seeds"]})
         rows.append(row)
     return rows
 
@@ -169,7 +172,7 @@ def run_ablation(suite_path: Path, sets: list[str], out: Path | None = None, obs
     same_rows = []
     for point, s, system in zip(sweep.points, suites, systems):
         scored = rescore(Scorer.from_models(system.models, s.run.critics), table)
-        same_rows += same_image_rows(point, scored, s.run.metrics.confidence, s.run.metrics.bootstrap)
+        same_rows += same_image_rows(point, scored, s.run.metrics)
     changes = selection_changes(dirs)
     path = write_ablation(parent, sweep, dirs, pd.DataFrame(metric_table), pd.DataFrame(same_rows), changes)
     return AblationResult(sweep, dirs, metric_table, same_rows, changes, path, failed)

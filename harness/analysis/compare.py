@@ -30,12 +30,11 @@ def compare_frames(a: pd.DataFrame, b: pd.DataFrame, n_resamples: int, confidenc
     out["unmatched"]["only_a"] = sorted(map(list, ka - kb))
     out["unmatched"]["only_b"] = sorted(map(list, kb - ka))
     for method in [m for m in dict.fromkeys(a["method"]) if m in set(b["method"])]:
-        ia = a[a["method"] == method].set_index(["caption_id", "seed"])
-        ib = b[b["method"] == method].set_index(["caption_id", "seed"])
+        ia, ib = a[a["method"] == method], b[b["method"] == method]
         entry = {}
         for m in METRICS:
             if m in ia and m in ib and ia[m].notna().any() and ib[m].notna().any():
-                entry[m] = paired_difference(ia[m].dropna(), ib[m].dropna(), n_resamples, confidence, DIRECTIONS[m])
+                entry[m] = paired_difference(ia, ib, m, n_resamples, confidence, DIRECTIONS[m])
         out["methods"][method] = entry
     return out
 
@@ -58,13 +57,38 @@ def run_label(path: Path) -> str:
     return Path(path).resolve().name
 
 
+def fid_refusal(sa: dict, sb: dict, label_a: str, label_b: str) -> str | None:
+    """Why the FIDs/KIDs of two runs' fid_kid sections cannot be subtracted at all, or None: a difference
+    means something only against the same reference statistics (same file or folder hash) and the same
+    feature extractor."""
+    if sa.get("features") != sb.get("features"):
+        return (f"FID/KID not compared: {label_a} used features {sa.get('features')} and {label_b} "
+                f"{sb.get('features')} (distances in different feature spaces do not subtract)")
+    ha, hb = sa.get("reference_sha256"), sb.get("reference_sha256")
+    if ha is None or hb is None:
+        missing = label_a if ha is None else label_b
+        return (f"FID/KID not compared: {missing} does not record which reference statistics it used (metrics "
+                "written before reference hashes were kept; rerun `harness metrics` on it)")
+    if ha != hb:
+        return (f"FID/KID not compared: the runs used different reference sets ({sa.get('reference')} in {label_a}, "
+                f"{sb.get('reference')} in {label_b}: sha256 {ha[:12]} vs {hb[:12]})")
+    return None
+
+
 def compare_fid(metrics_a: dict | None, metrics_b: dict | None, label_a: str, label_b: str) -> tuple[dict, list[str]]:
-    """FID/KID of each method's selected images, a - b, only where both runs used the same N (FID moves
-    with N); every method left out gets one note naming both N."""
+    """FID/KID of each method's selected images, a - b, only against the same reference statistics and
+    extractor, and where both runs used the same N (FID moves with N); every method left out gets one note.
+    An FID that is unreliable on either side (N <= d) keeps its marker (`reliable: false`)."""
     diffs, notes = {}, []
-    fa = (metrics_a or {}).get("fid_kid", {}).get("methods", {})
-    fb = (metrics_b or {}).get("fid_kid", {}).get("methods", {})
-    for method in [m for m in fa if m in fb]:
+    sa, sb = (metrics_a or {}).get("fid_kid", {}), (metrics_b or {}).get("fid_kid", {})
+    fa, fb = sa.get("methods", {}), sb.get("methods", {})
+    shared = [m for m in fa if m in fb]
+    if not shared:
+        return diffs, notes
+    why = fid_refusal(sa, sb, label_a, label_b)
+    if why:
+        return diffs, [why]
+    for method in shared:
         a, b = fa[method].get("selected", {}), fb[method].get("selected", {})
         if a.get("fid", {}).get("value") is None or b.get("fid", {}).get("value") is None:
             continue
@@ -73,7 +97,9 @@ def compare_fid(metrics_a: dict | None, metrics_b: dict | None, label_a: str, la
             notes.append(f"FID of {method} not compared: N = {na} in {label_a} vs N = {nb} in {label_b} "
                          "(FID depends on N; compare FIDs only at equal N)")
             continue
-        entry = {"n": na, "fid": a["fid"]["value"] - b["fid"]["value"], "higher_is_better": False}
+        reliable = a["fid"].get("reliable", True) is not False and b["fid"].get("reliable", True) is not False
+        entry = {"n": na, "fid": a["fid"]["value"] - b["fid"]["value"], "higher_is_better": False,
+                 "reliable": reliable, "feature_dim": a["fid"].get("feature_dim")}
         if a.get("kid", {}).get("value") is not None and b.get("kid", {}).get("value") is not None:
             entry["kid"] = a["kid"]["value"] - b["kid"]["value"]
         diffs[method] = entry

@@ -13,7 +13,7 @@ from harness.cli.main import app
 
 def comparison_table(title: str, result: dict) -> Table:
     table = Table(title=title)
-    for col in ("method", "metric", "mean difference [95 % CI]", "Wilcoxon p", "N", "seeds"):
+    for col in ("method", "metric", "mean difference [95 % CI over captions]", "Wilcoxon p", "captions × seeds"):
         table.add_column(col, justify="left" if col in ("method", "metric") else "right")
     for method, metrics in result["methods"].items():
         for name, e in metrics.items():
@@ -21,7 +21,7 @@ def comparison_table(title: str, result: dict) -> Table:
             ci = f" [{e['interval'][0]:+.4f}, {e['interval'][1]:+.4f}]" if e["interval"] else ""
             p = e["p_value"]
             table.add_row(method, f"{name} {arrow}", f"{e['value']:+.4f}{ci}" if e["value"] is not None else "—",
-                          "—" if p != p else f"{p:.3g}", str(e["n"]), str(e["seeds"]))
+                          "—" if p != p else f"{p:.3g}", f"{e.get('captions', '?')} × {e['seeds']}")
     return table
 
 

@@ -37,8 +37,8 @@ def _root(version: Optional[bool] = typer.Option(None, "--version", callback=_sh
 def _register() -> None:
     import importlib
 
-    for command in ("ablate", "compare", "config", "failures", "metrics", "models", "reference", "regress", "report",
-                    "run", "search"):
+    for command in ("ablate", "compare", "config", "failures", "metrics", "models", "power", "reference", "regress",
+                    "report", "run", "search"):
         importlib.import_module(f"harness.cli.{command}")  # each registers itself on `app`
 
 

@@ -31,19 +31,20 @@ def report(
         from harness.rundir.manifest import check_pick
 
         check_pick(manifest, pick)  # before the lock: a refusal writes nothing
-    from harness.cli.tables import metrics_table, summary_table
+    from harness.cli.tables import answer_lines, metrics_table, summary_table
     from harness.report.markdown import render_report
 
     with rundir:
         path = render_report(rundir, svg=svg, pick=pick)
-    archive = rundir.read_archive()
+    archive, metrics = rundir.read_archive(), rundir.read_metrics()
     if pick is not None:
         from harness.report.markdown import under_pick
 
-        archive, _ = under_pick(rundir.read_manifest(), archive, None, pick)
-    console.print(summary_table(archive, title=f"images picked by {pick or 'each method'}, mean ± sd over "
-                                               "captions x seeds"))
-    metrics = rundir.read_metrics()
+        archive, metrics = under_pick(rundir.read_manifest(), archive, metrics, pick)
+    console.print(summary_table(archive, title=f"images picked by {pick or 'each method'}, mean [95 % CI over "
+                                               "captions]", metrics=metrics))
     if metrics:
         console.print(metrics_table(metrics))
+        for line in answer_lines(metrics):
+            console.print(line)
     console.print(f"wrote {path}")

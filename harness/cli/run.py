@@ -64,12 +64,14 @@ def run(
         result = run_pipeline(loaded, out, observer=RichObserver(progress), executor=executor,
                               ray_options=ray_options)
     outcome = result.outcome
-    from harness.cli.tables import metrics_table, summary_table
+    from harness.cli.tables import answer_lines, metrics_table, summary_table
 
-    console.print(summary_table(result.archive,
-                                title=f"{loaded.name}: selected images, mean ± sd over captions x seeds"))
+    console.print(summary_table(result.archive, title=f"{loaded.name}: selected images, mean [95 % CI over captions]",
+                                metrics=result.metrics))
     if result.metrics is not None:
         console.print(metrics_table(result.metrics))
+        for line in answer_lines(result.metrics):
+            console.print(line)
     if result.report is not None:
         console.print(f"report: {result.report}")
     console.print(f"{len(outcome.ran)} job(s) run, {len(outcome.skipped)} already finished, "

@@ -1,50 +1,73 @@
-"""Rich tables for the terminal: scores with direction arrows and spreads."""
+"""Rich tables for the terminal: the same statistics report.md shows (means of caption means with their
+intervals over captions, N as captions x seeds), in-loop critics apart from held-out judges."""
 from __future__ import annotations
 
 import pandas as pd
 from rich.table import Table
 
-from harness.critics import CRITICS, SCORE_NAMES
-from harness.report.format import fmt
+from harness.report.format import fmt, n_of
+from harness.rundir.archive import score_columns
 
 
-def arrow(higher_is_better: bool) -> str:
-    return "↑" if higher_is_better else "↓"
-
-
-def summary_table(archive: pd.DataFrame, title: str) -> Table:
-    """Per method: mean ± sd of each score of the selected images, and N."""
-    table = Table(title=title)
+def summary_table(archive: pd.DataFrame, title: str, metrics: dict | None = None) -> Table:
+    """In-loop critics per method: metrics.json's entries (mean [95 % CI over captions]) where there are
+    metrics, else the mean over the selected images."""
+    table = Table(title=title + " (in-loop critics: the scores the search optimised)")
     table.add_column("method", overflow="fold", min_width=8)
-    for name in SCORE_NAMES:
-        table.add_column(f"{name} {arrow(CRITICS[name].higher_is_better)}", justify="right")
-    table.add_column("N", justify="right")
     if archive.empty:
         return table
+    critics = score_columns(archive)
+    for name in critics:
+        table.add_column(f"{name} ↑", justify="right", overflow="fold")
+    table.add_column("N (captions × seeds)", justify="right")
     sel = archive[archive["selected"]]
     for method, group in sel.groupby("method", sort=False):
-        cells = [f"{group[n].mean():.4f} ± {group[n].std(ddof=1) if len(group) > 1 else 0:.4f}" for n in SCORE_NAMES]
-        table.add_row(str(method), *cells, str(len(group)))
+        entry = (metrics or {}).get("methods", {}).get(str(method))
+        if entry:
+            table.add_row(str(method), *[fmt(entry.get(n)) for n in critics], n_of(entry.get(critics[0])))
+        else:
+            table.add_row(str(method), *[f"{group[n].mean():.3f}" for n in critics],
+                          f"{group['caption_id'].nunique()} × {group['seed'].nunique()}")
     return table
 
 
 def metrics_table(result: dict) -> Table:
-    """Per method: CLIPScore (evaluator), in-loop CLIPScore, gap, FID/KID with N: value [95 % interval]."""
+    """Held-out judges per method, as report.md shows them: value [95 % CI over captions], FID/KID with N."""
     ev = result["evaluator"]
-    note = " (evaluator = search model)" if ev["same_model"] else ""
-    table = Table(title=f"metrics: CLIPScore by {ev['clip']}{note}")
+    note = " (self-judge: the search's own CLIP)" if ev["same_model"] else ""
+    judges = result.get("judges", {})
+    panel = [n for n in judges.get("judges", {}) if n != "clipscore"] if "skipped" not in judges else []
+    table = Table(title=f"held-out judges: CLIPScore by {ev['clip']}{note}")
     table.add_column("method", overflow="fold", min_width=8)
-    table.add_column("CLIPScore ↑", justify="right")
-    table.add_column("in-loop CLIPScore ↑", justify="right")
-    table.add_column("hacking gap ↓", justify="right")
+    table.add_column("CLIPScore ↑", justify="right", overflow="fold")
+    for n in panel:
+        table.add_column(f"{n} ↑", justify="right", overflow="fold")
     table.add_column("FID ↓ (N)", justify="right")
     table.add_column("KID ↓ ± sd", justify="right")
+    table.add_column("N (captions × seeds)", justify="right")
     fk = result.get("fid_kid", {})
     for method, entry in result["methods"].items():
         sel = fk.get("methods", {}).get(method, {}).get("selected", {})
         fid = f"{fmt(sel.get('fid'), 2)} ({sel['fid']['n']})" if sel.get("fid", {}).get("value") is not None else "—"
-        table.add_row(method, fmt(entry.get("clipscore"), 3), fmt(entry.get("clipscore_search_model"), 3),
-                      fmt(entry.get("critic_hacking_gap"), 3), fid, fmt(sel.get("kid"), 4))
+        if sel.get("fid", {}).get("reliable") is False:
+            fid += " †"
+        panel_cells = [fmt(judges.get("methods", {}).get(method, {}).get(n), 3) for n in panel]
+        table.add_row(method, fmt(entry.get("clipscore"), 3), *panel_cells, fid, fmt(sel.get("kid"), 4),
+                      n_of(entry.get("clipscore")))
+    captions = []
     if "skipped" in fk:
-        table.caption = f"FID/KID skipped: {fk['skipped']}"
+        captions.append(f"FID/KID skipped: {fk['skipped']}")
+    if any(fk.get("methods", {}).get(m, {}).get("selected", {}).get("fid", {}).get("reliable") is False
+           for m in result["methods"]):
+        captions.append("† FID with N ≤ feature dimension: dominated by sample size; read KID")
+    if captions:
+        table.caption = "; ".join(captions)
     return table
+
+
+def answer_lines(result: dict) -> list[str]:
+    """The answer section's sentences (one per method x control), as report.md opens with them."""
+    answer = result.get("answer") or {}
+    if "skipped" in answer:
+        return [f"answer: {answer['skipped']}"]
+    return [f"answer: {c['sentence']}" for c in answer.get("comparisons", [])]

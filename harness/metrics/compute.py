@@ -20,7 +20,8 @@ from harness.rundir import JobKey, RunDir
 from harness.rundir.archive import picked_rows, selected_rows
 from harness.rundir.manifest import job_picks, now, stored_policies
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: intervals over captions (unit, captions, seeds), the answer section, judges scored as
+# their authors do (new judge ids), one hacking-gap definition (z), Kendall's W tie-corrected
 DIRECTIONS = {**{n: CRITICS[n].higher_is_better for n in SCORE_NAMES}, "clipscore": True, "pickscore": True,
               "hpsv2": True, "fid": False, "kid": False}
 
@@ -72,6 +73,31 @@ class MetricContext:
     store: ScoreCache = field(default_factory=lambda: ScoreCache(None))  # model outputs by image hash (cache.py)
     judges: dict = field(default_factory=dict)  # panel judge name -> harness.models.judges.Judge
     clipscore: bool = True  # is CLIPScore among metrics.evaluators
+
+    @cached_property
+    def critic_names(self) -> list[str]:
+        """The run's critics (its archive's score columns, in the order the manifest records)."""
+        from harness.rundir.archive import score_columns
+
+        return score_columns(self.archive, self.manifest)
+
+    @cached_property
+    def picked_columns(self) -> list[str]:
+        from harness.rundir.archive import KEY_COLUMNS
+
+        return [*KEY_COLUMNS, *self.critic_names]
+
+    @cached_property
+    def design(self):
+        """The captions and seeds of the job table: every interval over methods resamples them
+        (harness.metrics.evidence), the same resamples for every method and column."""
+        from harness.metrics.evidence import Design
+
+        return Design.of(self.jobs)
+
+    def judge_columns(self) -> list[str]:
+        """The held-out judges scored in the job table: CLIPScore (when configured), then the panel."""
+        return (["clipscore"] if "clipscore" in self.jobs else []) + [n for n in self.judges if n in self.jobs]
 
     def judge_info(self, name: str) -> dict:
         if name == "clipscore":
@@ -178,9 +204,11 @@ def compute_metrics(rundir: RunDir, cfg: MetricsConfig, device: str = "cpu", sea
               "definitions": {
                   "clipscore": "Hessel et al. 2021: mean over selected images of 2.5 * max(cos(image, caption), 0), "
                                "clamped per image (torchmetrics clamps the mean and scales by 100; not used)",
-                  "critic_hacking_gap": "CLIPScore by the search's own CLIP (in-loop text_image) minus CLIPScore by "
-                                        "the evaluator, same images",
-                  "intervals": f"{int(cfg.confidence * 100)} % percentile bootstrap, {cfg.bootstrap} resamples",
+                  "hacking_gap": "z(in-loop text_image) - z(judge) on the same images, z over the run's picked images",
+                  "intervals": f"{int(cfg.confidence * 100)} % two-stage bootstrap over captions, then seeds within "
+                               f"each drawn caption ({cfg.bootstrap} resamples; percentile, BCa for Kendall's W); "
+                               "point estimates are means of caption means; N = captions x seeds",
+                  "tests": "Wilcoxon signed-rank over per-caption mean differences",
                   "fid": "torchmetrics FrechetInceptionDistance on the chosen features; clamped at 0",
                   "kid": "torchmetrics KernelInceptionDistance; value = mean over subsets, std over subsets",
                   "hypervolume": "pymoo HV of the first front, scores normalized by each critic's range to losses "

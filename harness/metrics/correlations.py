@@ -1,8 +1,9 @@
-"""Spearman and Kendall correlations between every pair of the four scores in a final population.
+"""Spearman and Kendall correlations between every pair of the run's critic scores in a final population.
 
-Per job: scipy's spearmanr / kendalltau with a percentile-bootstrap interval over individuals.
-Aggregated per method: the mean matrix over jobs (captions x seeds) with a bootstrap interval over
-jobs. A pair in which one score is constant in the population has no correlation (null, noted).
+Per job: scipy's spearmanr / kendalltau with a percentile-bootstrap interval over individuals (unit:
+individual). Aggregated per method: the mean matrix over jobs (mean of caption means) with an interval
+that resamples captions, then seeds (harness.metrics.evidence). A pair in which one score is constant
+in the population has no correlation (null, noted).
 """
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from itertools import combinations
 import numpy as np
 from scipy import stats
 
-from harness.critics import SCORE_NAMES
+import pandas as pd
+
+from harness.metrics.evidence import column_entry
 from harness.metrics.stats import bootstrap_interval, value_entry
 
-PAIRS = [f"{a}~{b}" for a, b in combinations(SCORE_NAMES, 2)]
+
+def pairs(names) -> list[str]:
+    """'a~b' for every pair of critic names, in order."""
+    return [f"{a}~{b}" for a, b in combinations(names, 2)]
 
 
 def spearman(x, y, axis=-1):
@@ -100,35 +106,41 @@ def correlation_interval(kind: str, x, y, n_resamples: int, confidence: float, s
     return bootstrap_interval((np.arange(len(x)),), of_resamples(x, y), n_resamples, confidence, seed)
 
 
-def job_correlations(population, n_resamples: int, confidence: float, seed: int = 0) -> dict:
-    """population: DataFrame of one job's final population -> {kind: {pair: entry}}."""
+def job_correlations(population, n_resamples: int, confidence: float, seed: int = 0, names=None) -> dict:
+    """population: DataFrame of one job's final population -> {kind: {pair: entry}} over the critics `names`
+    (default: every score column of the four built-in critics present)."""
+    from harness.critics import SCORE_NAMES
+
+    names = [n for n in (names or SCORE_NAMES) if n in population]
     out = {}
     for kind, fn in METHODS.items():
         entries = {}
-        for a, b in combinations(SCORE_NAMES, 2):
+        for a, b in combinations(names, 2):
             x, y = population[a].to_numpy(), population[b].to_numpy()
             n = len(x)
             if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
                 entries[f"{a}~{b}"] = value_entry(None, n, None, None, note="constant score or fewer than 3")
                 continue
             interval = correlation_interval(kind, x, y, n_resamples, confidence, seed)
-            entries[f"{a}~{b}"] = value_entry(fn(x, y), n, interval, None)
+            entries[f"{a}~{b}"] = value_entry(fn(x, y), n, interval, None, unit="individual", captions=1, seeds=1)
         out[kind] = entries
     return out
 
 
-def aggregate(per_job: list[dict], n_resamples: int, confidence: float) -> dict:
-    """Mean over jobs of each pair's correlation, with a bootstrap interval over jobs."""
+def aggregate(per_job: list[dict], cfg) -> dict:
+    """Mean over jobs (mean of caption means) of each pair's correlation, with an interval over captions."""
     out = {}
     for kind in METHODS:
         out[kind] = {}
-        for pair in PAIRS:
-            vals = np.array([j[kind][pair]["value"] for j in per_job if j[kind][pair]["value"] is not None])
-            if len(vals) == 0:
+        names = list(per_job[0][kind]) if per_job else []
+        for pair in names:
+            table = pd.DataFrame([{"caption_id": j["caption_id"], "seed": j["seed"],
+                                   "r": np.nan if j[kind][pair]["value"] is None else j[kind][pair]["value"]}
+                                  for j in per_job])
+            if not np.isfinite(table["r"]).any():
                 out[kind][pair] = value_entry(None, 0, None, None, note="no job had a defined correlation")
                 continue
-            out[kind][pair] = value_entry(vals.mean(), len(vals), bootstrap_interval(vals, np.mean, n_resamples,
-                                                                                   confidence), None)
+            out[kind][pair] = column_entry(table, "r", cfg, None)
     return out
 
 
@@ -142,7 +154,8 @@ def section(ctx) -> dict:
         if len(pop) < 3:
             continue
         per_method.setdefault(str(method), []).append(
-            {"caption_id": cid, "seed": int(seed), **job_correlations(pop, max(100, n_boot // 5), conf)})
+            {"caption_id": cid, "seed": int(seed),
+             **job_correlations(pop, max(100, n_boot // 5), conf, names=ctx.critic_names)})
     for method, per_job in per_method.items():
-        out[method] = {"mean": aggregate(per_job, n_boot, conf), "per_job": per_job}
+        out[method] = {"mean": aggregate(per_job, ctx.cfg), "per_job": per_job}
     return out

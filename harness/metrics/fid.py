@@ -174,11 +174,12 @@ def folder_images(folder: Path) -> list[Path]:
 
 
 def folder_hash(files: list[Path], root: Path) -> str:
+    """sha256 over the folder's image files (names and contents): what a reference set is identified by."""
     digest = hashlib.sha256()
     for p in files:
         digest.update(str(p.relative_to(root)).encode())
         digest.update(hashlib.sha256(p.read_bytes()).digest())
-    return digest.hexdigest()[:16]
+    return digest.hexdigest()
 
 
 def load_reference(spec: str, extractor: nn.Module, cache_dir: Path) -> dict:
@@ -194,10 +195,12 @@ def load_reference(spec: str, extractor: nn.Module, cache_dir: Path) -> dict:
             raise HarnessError(f"{path} holds features of {built_with}, but this run's FID/KID features are {name}; "
                                "build the reference again with the same metrics.fid_features (harness reference "
                                "build), or set metrics.fid_features to match")
+        digest = file_sha256(path)
         if "features" in data:
-            return {"features": torch.from_numpy(data["features"]).double(), "source": str(path)}
+            return {"features": torch.from_numpy(data["features"]).double(), "source": str(path), "sha256": digest}
         if "mu" in data and "sigma" in data:
-            return {"mu": data["mu"], "sigma": data["sigma"], "n": int(data.get("n", 0)), "source": str(path)}
+            return {"mu": data["mu"], "sigma": data["sigma"], "n": int(data.get("n", 0)), "source": str(path),
+                    "sha256": digest}
         raise HarnessError(f"{path}: a statistics file needs 'features' or 'mu' and 'sigma' arrays")
     if not path.is_dir():
         raise HarnessError(f"FID reference {path} is neither a folder of images nor a .npz statistics file")
@@ -205,18 +208,27 @@ def load_reference(spec: str, extractor: nn.Module, cache_dir: Path) -> dict:
     if len(files) < 2:
         raise HarnessError(f"FID reference folder {path} holds {len(files)} image(s); it needs at least 2")
     name = getattr(extractor, "name", type(extractor).__name__)
-    key = hashlib.sha256(f"{folder_hash(files, path)}|{name}".encode()).hexdigest()[:20]
+    contents = folder_hash(files, path)
+    key = hashlib.sha256(f"{contents}|{name}".encode()).hexdigest()[:20]
     cached = Path(cache_dir) / "fid-reference" / f"{key}.npz"
     if cached.is_file():
         return {"features": torch.from_numpy(np.load(cached)["features"]).double(), "source": str(path),
-                "cache": str(cached)}
+                "cache": str(cached), "sha256": contents}
     feats = extract_list(extractor, [load_png(p) for p in files])
     import io
 
     buf = io.BytesIO()
     np.savez(buf, features=feats.numpy())
     atomic_write_bytes(cached, buf.getvalue())
-    return {"features": feats, "source": str(path), "cache": str(cached)}
+    return {"features": feats, "source": str(path), "cache": str(cached), "sha256": contents}
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def build_reference(folder: Path, extractor: nn.Module, out: Path) -> dict:
@@ -236,15 +248,22 @@ def build_reference(folder: Path, extractor: nn.Module, out: Path) -> dict:
     return {"n": len(files), "feature_dim": int(feats.shape[1]), "extractor": name, "path": str(out)}
 
 
-UNRELIABLE_FID = ("N < feature dimension: FID is dominated by sample size here; compare FIDs only at equal N, "
+UNRELIABLE_FID = ("N <= feature dimension: FID is dominated by sample size here; compare FIDs only at equal N, "
                   "and read KID, which is unbiased at small N")
+UNRELIABLE_REFERENCE = ("the reference set has no more images than feature dimensions, so its covariance is "
+                        "singular: FID against it is dominated by sample size; read KID, or use a larger reference")
 
 
-def fid_reliability(n: int, d: int) -> dict:
-    """FID's covariance needs more images than feature dimensions: mark it when it does not have them."""
-    out = {"feature_dim": int(d), "reliable": bool(n >= d)}
-    if n < d:
-        out["note"] = UNRELIABLE_FID
+def fid_reliability(n: int, d: int, n_reference: int | None = None) -> dict:
+    """FID's covariances need more images than feature dimensions (a covariance of N points has rank at most
+    N - 1, so N > d): mark the FID when either side does not have them."""
+    out = {"feature_dim": int(d), "reliable": bool(n > d and (n_reference is None or n_reference > d))}
+    notes = [UNRELIABLE_FID] if n <= d else []
+    if n_reference is not None and n_reference <= d:
+        notes.append(UNRELIABLE_REFERENCE)
+        out["reference_reliable"] = False
+    if notes:
+        out["note"] = "; ".join(notes)
     return out
 
 
@@ -259,8 +278,8 @@ def section(ctx) -> dict:
                            ".npz statistics file (suite.yaml or --reference)"}
     extractor = make_extractor(cfg.fid_features, lambda: ctx.evaluator.model, ctx.evaluator.label)
     reference_data = load_reference(ref, extractor, ctx.cache_dir)
-    out = {"reference": reference_data["source"], "features": getattr(extractor, "name", cfg.fid_features),
-           "methods": {}}
+    out = {"reference": reference_data["source"], "reference_sha256": reference_data.get("sha256"),
+           "features": getattr(extractor, "name", cfg.fid_features), "methods": {}}
     finals = final_populations(ctx.archive)
     rundir = ctx.rundir
     from harness.rundir import JobKey
@@ -294,9 +313,9 @@ def _fid_entry(feats: torch.Tensor, ref: dict, cfg) -> dict:
         n_ref = len(ref["features"])
         fid_value = fid_from_features(feats, ref["features"])
         kid_mean, kid_std, size = kid_from_features(feats, ref["features"], cfg.kid_subset_size, cfg.kid_subsets)
-        return {"fid": value_entry(fid_value, n, None, False, n_reference=n_ref, **fid_reliability(n, d)),
+        return {"fid": value_entry(fid_value, n, None, False, n_reference=n_ref, **fid_reliability(n, d, n_ref)),
                 "kid": value_entry(kid_mean, n, None, False, std=kid_std, subset_size=size, subsets=cfg.kid_subsets,
                                    n_reference=n_ref)}
     return {"fid": value_entry(fid_from_stats(feats, ref["mu"], ref["sigma"]), n, None, False,
-                               n_reference=ref.get("n"), **fid_reliability(n, d)),
+                               n_reference=ref.get("n"), **fid_reliability(n, d, ref.get("n") or None)),
             "kid": value_entry(None, n, None, False, note="the reference file holds only mu/sigma: KID skipped")}

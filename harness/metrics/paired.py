@@ -1,30 +1,25 @@
-"""Paired method comparison: per (caption, seed) differences, bootstrap interval, Wilcoxon p-value."""
+"""Paired method comparison over captions: per (caption, seed) differences of two methods on the same
+initial latents, their mean of caption means with a two-stage cluster-bootstrap interval, and a
+Wilcoxon signed-rank p over the per-caption mean differences (harness.metrics.evidence)."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from harness.metrics.stats import bootstrap_interval, value_entry, wilcoxon_floor, wilcoxon_p
+from harness.metrics import evidence
 
 CORRECTION = "Benjamini-Hochberg (scipy.stats.false_discovery_control) over every paired test of the run"
 
 
-def paired_difference(a: pd.Series, b: pd.Series, n_resamples: int, confidence: float,
+def paired_difference(a: pd.DataFrame, b: pd.DataFrame, column: str, n_resamples: int, confidence: float,
                       higher_is_better: bool = True) -> dict:
-    """a, b: per-job values indexed by (caption_id, seed). Difference a - b on the shared index."""
-    shared = a.index.intersection(b.index)
-    d = (a.loc[shared] - b.loc[shared]).to_numpy(dtype=np.float64)
-    p, note = wilcoxon_p(d)
-    if len(d) and np.all(d == 0):
-        interval = [0.0, 0.0]
-    else:
-        interval = bootstrap_interval(d, np.mean, n_resamples, confidence)
-    seeds = sorted({s for _, s in shared}) if len(shared) else []
-    entry = value_entry(d.mean() if len(d) else None, len(d), interval, higher_is_better, p_value=p,
-                        p_floor=wilcoxon_floor(len(d)), seeds=len(seeds), captions=len({c for c, _ in shared}))
-    if note:
-        entry["note"] = note
-    entry["unmatched"] = sorted(map(list, set(a.index) ^ set(b.index)))
+    """a, b: job tables (caption_id, seed, `column`) of the two sides. Difference a - b on the (caption, seed)
+    cells both have, over captions; `unmatched` lists the cells only one side has."""
+    design = evidence.Design(list(a["caption_id"]) + list(b["caption_id"]), list(a["seed"]) + list(b["seed"]))
+    ma, mb = design.matrix(a, column), design.matrix(b, column)
+    entry = evidence.paired_entry(ma, mb, design, n_resamples, confidence, higher_is_better)
+    only = np.isfinite(ma) ^ np.isfinite(mb)
+    entry["unmatched"] = [[design.captions[c], design.seeds[s]] for c, s in zip(*np.nonzero(only))]
     return entry
 
 
@@ -32,12 +27,11 @@ def compare_methods(per_job: pd.DataFrame, metrics: list[str], method_a: str, me
                     n_resamples: int, confidence: float, directions: dict[str, bool]) -> dict:
     """per_job: one row per job with columns method, caption_id, seed and the metric columns."""
     out = {}
-    ia = per_job[per_job["method"] == method_a].set_index(["caption_id", "seed"])
-    ib = per_job[per_job["method"] == method_b].set_index(["caption_id", "seed"])
+    ia, ib = per_job[per_job["method"] == method_a], per_job[per_job["method"] == method_b]
     for m in metrics:
         if m not in per_job or ia[m].isna().all() or ib[m].isna().all():
             continue
-        out[m] = paired_difference(ia[m].dropna(), ib[m].dropna(), n_resamples, confidence, directions.get(m, True))
+        out[m] = paired_difference(ia, ib, m, n_resamples, confidence, directions.get(m, True))
     return out
 
 
@@ -67,10 +61,8 @@ def section(ctx) -> list[dict]:
     """Every pair of methods, the later one in the suite's order first (a - b: positive = a is higher)."""
     from itertools import combinations
 
-    from harness.critics import SCORE_NAMES
-
     methods = list(dict.fromkeys(ctx.jobs["method"]))
-    names = [*SCORE_NAMES, "clipscore", *ctx.judges]
+    names = [*ctx.critic_names, *ctx.judge_columns()]
     out = []
     for b, a in combinations(methods, 2):
         jobs, note = control_under(ctx, a, b)
@@ -80,7 +72,7 @@ def section(ctx) -> list[dict]:
     return out
 
 
-def adjust_for_multiple_tests(entries: list[dict]) -> None:
+def adjust_for_multiple_tests(entries: list[dict], correction: str = CORRECTION) -> None:
     """Add `p_adjusted` (Benjamini-Hochberg over the entries with a p-value) and name the correction."""
     from scipy import stats
 
@@ -90,4 +82,4 @@ def adjust_for_multiple_tests(entries: list[dict]) -> None:
     adjusted = stats.false_discovery_control([e["p_value"] for e in tested], method="bh")
     for e, p in zip(tested, adjusted):
         e["p_adjusted"] = float(p)
-        e["correction"] = f"{CORRECTION} ({len(tested)} tests)"
+        e["correction"] = f"{correction} ({len(tested)} tests)"

@@ -27,13 +27,17 @@ def write_comparison(folder: Path, comparisons: list) -> Path:
             for name, e in metrics.items():
                 p = e["p_value"]
                 rows.append([method, name + arrow(e["higher_is_better"]), fmt(e, 4),
-                             "—" if p != p else f"{p:.3g}", e["n"], e["seeds"]])
-        lines += ["", md_table(["method", "metric", "mean difference [95 % CI]", "Wilcoxon p", "N", "seeds"], rows),
-                  ""]
+                             "—" if p != p else f"{p:.3g}", f"{e.get('captions', '?')} × {e['seeds']}"])
+        lines += ["", md_table(["method", "metric", "mean difference [95 % CI over captions]",
+                                "Wilcoxon p (over captions)", "captions × seeds"], rows), ""]
         if result.get("fid"):
             lines += [md_table(["method", "FID difference ↓", "KID difference ↓", "N (each run)"],
-                               [[m, f"{e['fid']:+.3f}", f"{e['kid']:+.4f}" if "kid" in e else "—", e["n"]]
+                               [[m, f"{e['fid']:+.3f}" + (" †" if e.get("reliable") is False else ""),
+                                 f"{e['kid']:+.4f}" if "kid" in e else "—", e["n"]]
                                 for m, e in result["fid"].items()]), ""]
+            if any(e.get("reliable") is False for e in result["fid"].values()):
+                lines += ["† an FID of N images against d-dimensional features with N <= d (or a reference set as "
+                          "small): dominated by sample size; read the KID difference.", ""]
         lines += _galleries(folder, k, ra, rb, pair)
         dump.append({"title": title, "notes": notes, **result})
     write_json(folder / "compare.json", dump)

@@ -16,7 +16,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from harness.critics import SCORE_NAMES  # noqa: E402
 from harness.rundir.files import atomic_write_bytes, load_png  # noqa: E402
 
 plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "figure.dpi": 100})
@@ -43,14 +42,14 @@ def save(fig, path: Path, svg: bool = False) -> Path:
     return path
 
 
-def scatter_matrix(pop: pd.DataFrame, title: str):
-    """The four scores of a final population, pairwise; first front highlighted, selected marked."""
-    n = len(SCORE_NAMES)
-    fig, axes = plt.subplots(n, n, figsize=(3.0 * n, 3.0 * n))
+def scatter_matrix(pop: pd.DataFrame, title: str, names: list[str]):
+    """The critics' scores (`names`) of a final population, pairwise; first front highlighted, selected marked."""
+    n = len(names)
+    fig, axes = plt.subplots(n, n, figsize=(3.0 * n, 3.0 * n), squeeze=False)
     front = pop["pareto_rank"].to_numpy() == 0
     sel = pop["selected"].to_numpy()
-    for i, yname in enumerate(SCORE_NAMES):
-        for j, xname in enumerate(SCORE_NAMES):
+    for i, yname in enumerate(names):
+        for j, xname in enumerate(names):
             ax = axes[i, j]
             x, y = pop[xname].to_numpy(), pop[yname].to_numpy()
             if i == j:
@@ -66,10 +65,10 @@ def scatter_matrix(pop: pd.DataFrame, title: str):
                 ax.set_ylabel(yname)
             for axis in (ax.xaxis, ax.yaxis):  # a score that barely varies: plain ticks, never "1e-8+6.88e-1"
                 axis.get_major_formatter().set_useOffset(False)
-    handles, labels = axes[0, 1].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper right")
+    handles, labels = axes[0, min(1, n - 1)].get_legend_handles_labels()
     fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    fig.tight_layout(rect=(0, 0.04, 1, 0.96))
+    fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False)  # below the panels, never on a point
     return fig
 
 
@@ -103,7 +102,8 @@ def curves(series: dict[str, dict], ylabel: str, title: str):
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     bands = {c.get("band", "min and max over jobs") for c in series.values()}
-    ax.legend(title=f"shaded: {bands.pop()}" if len(bands) == 1 else None, title_fontsize=8)
+    ax.legend(title=f"shaded: {bands.pop()}" if len(bands) == 1 else None, title_fontsize=8, fontsize=8,
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # outside the axes: covers no curve
     fig.tight_layout()
     return fig
 
@@ -136,9 +136,10 @@ def value_plot(table: pd.DataFrame, x: str, columns: list[str], title: str):
         ax.set_title(col)
         ax.set_xlabel(x)
         ax.set_ylabel(col)
-    axes[0, 0].legend(fontsize=8)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=max(len(labels), 1), fontsize=8, frameon=False)
     return fig
 
 
@@ -162,6 +163,7 @@ def judge_panel(z_scores: dict[str, dict], judges: list[str], title: str):
     ax.set_xlabel("judge (in-loop critics, then held-out judges)")
     ax.set_ylabel("mean z-score of the picked images")
     ax.set_title(title)
-    ax.legend(fontsize=8, title="bars: bootstrap interval of the mean", title_fontsize=8)
+    ax.legend(fontsize=8, title="bars: interval over captions", title_fontsize=8, loc="upper left",
+              bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # outside the axes: covers no bar or error bar
     fig.tight_layout()
     return fig

@@ -15,3 +15,12 @@ def fmt(entry: dict | None, digits: int = 3) -> str:
     if "std" in entry:
         text += f" ± {entry['std']:.{digits}f}"
     return text
+
+
+def n_of(entry: dict | None) -> str:
+    """N as the evidence counts it: 'captions × seeds' (the caption is the unit), else the number of values."""
+    if not entry:
+        return "—"
+    if entry.get("captions") is not None and entry.get("seeds") is not None:
+        return f"{entry['captions']} × {entry['seeds']}"
+    return str(entry.get("n", "—"))

@@ -8,13 +8,15 @@ import numpy as np
 import pandas as pd
 
 from harness.config.methods import METHOD_ORDER
-from harness.critics import CRITICS, SCORE_NAMES
 from harness.rundir.files import atomic_write_bytes
-from harness.metrics.correlations import PAIRS
+from harness.metrics.correlations import pairs
 from harness.metrics.stats import wilcoxon_floor
 from harness.report import figures
-from harness.report.format import arrow, fmt
+from harness.report.format import arrow, fmt, n_of
 from harness.rundir import JobKey, RunDir
+from harness.rundir.archive import score_columns
+
+NO_MEANING = {"tiny": "the `tiny` profile's small random models", "random": "the `random` profile's random weights"}
 
 
 def md_table(header: list[str], rows: list[list[str]]) -> str:
@@ -60,20 +62,26 @@ def render_report(rundir: RunDir, svg: bool = False, pick: str | None = None) ->
         archive, metrics = under_pick(manifest, archive, metrics, pick)
     figdir = root / "figures"
     methods = ordered_methods(archive["method"].unique()) if not archive.empty else []
+    critics = score_columns(archive, manifest) if not archive.empty else []
     out = [f"# Run report: {manifest.get('suite', {}).get('name', root.name)}", ""]
-    out += _meta(manifest, metrics, pick)
-    out += ["## Summary", "", _summary(archive, metrics, methods), ""]
+    profile = manifest.get("models", {}).get("profile")
+    if profile in NO_MEANING:
+        out += [f"> **These numbers come from {NO_MEANING[profile]}: they show that the pipeline runs and carry no "
+                "meaning about image quality.** Run with `--models default` (real weights) for results.", ""]
+    out += _answer(metrics)
+    out += ["## Run", ""] + _meta(manifest, metrics, pick)
+    out += ["## Summary", ""] + _summary(archive, metrics, methods, critics)
     out += _cost(manifest, methods)
     if metrics:
         out += _convergence(metrics, figdir, root, svg)
-        out += _correlation(metrics, figdir, root, svg, methods)
-        out += _judges(metrics, figdir, root, svg, methods)
+        out += _correlation(metrics, figdir, root, svg, methods, critics)
+        out += _judges(metrics, figdir, root, svg, methods, critics)
         out += _paired(metrics)
         out += _agreement(metrics)
     else:
         out += ["_metrics.json is missing: run `harness metrics RUN_DIR` for CLIPScore, FID/KID, correlations, "
                 "convergence and paired comparisons._", ""]
-    out += _per_caption(rundir, archive, methods, figdir, root, svg)
+    out += _per_caption(rundir, archive, methods, figdir, root, svg, manifest, critics)
     path = root / "report.md"
     atomic_write_bytes(path, ("\n".join(out).rstrip() + "\n").encode())
     return path
@@ -109,36 +117,91 @@ def _meta(manifest: dict, metrics: dict | None, pick: str | None = None) -> list
             lines.append(f"- CLIPScore evaluator: `{ev['clip']}` (search optimized `{ev['search_clip']}`)")
         lines.append(f"- intervals: {metrics['definitions']['intervals']}; CLIPScore: "
                      f"{metrics['definitions']['clipscore']}")
+        if metrics.get("schema_version", 1) < 2:
+            lines.append("- **metrics.json of schema 1: its intervals resample jobs, not captions, and are too narrow; "
+                         "rerun `harness metrics RUN_DIR` (served from the cache, no model loads)**")
     for warning in manifest.get("suite", {}).get("warnings", []):
         lines.append(f"- warning: {warning}")
     return lines + [""]
 
 
-def _summary(archive: pd.DataFrame, metrics: dict | None, methods: list[str]) -> str:
-    header = ["method", *[f"{n}{arrow(CRITICS[n].higher_is_better)}" for n in SCORE_NAMES],
-              "CLIPScore ↑", "hacking gap ↓", "FID ↓ (N)", "KID ↓", "N"]
+def _summary(archive: pd.DataFrame, metrics: dict | None, methods: list[str], critics: list[str]) -> list[str]:
+    """Two tables that are never mixed: the in-loop critics (circular evidence: the search optimised them)
+    and the held-out judges (CLIPScore, the panel) with FID/KID."""
+    in_loop = ["method", *[f"{n} ↑" for n in critics], "in-loop CLIPScore ↑", "N (captions × seeds)"]
     rows, unreliable = [], []
     for m in methods:
         if metrics and m in metrics["methods"]:
             e = metrics["methods"][m]
-            fk = metrics.get("fid_kid", {}).get("methods", {}).get(m, {}).get("selected", {})
-            fid = f"{fmt(fk.get('fid'), 2)} ({fk['fid']['n']})" if fk.get("fid", {}).get("value") is not None else "—"
-            if fk.get("fid", {}).get("reliable") is False:
-                fid += " †"
-                unreliable.append((fk["fid"]["n"], fk["fid"]["feature_dim"]))
-            rows.append([m, *[fmt(e[n]) for n in SCORE_NAMES], fmt(e.get("clipscore")), fmt(e.get("critic_hacking_gap")),
-                         fid, fmt(fk.get("kid"), 4), e["text_image"]["n"]])
+            rows.append([m, *[fmt(e.get(n)) for n in critics], fmt(e.get("clipscore_search_model")),
+                         n_of(e.get(critics[0]) if critics else None)])
         else:
             sel = archive[(archive["method"] == m) & archive["selected"]]
-            rows.append([m, *[f"{sel[n].mean():.3f}" for n in SCORE_NAMES], "—", "—", "—", "—", len(sel)])
-    text = md_table(header, rows)
+            rows.append([m, *[f"{sel[n].mean():.3f}" for n in critics], "—", len(sel)])
+    lines = ["### In-loop critics", "",
+             "The scores the search optimised (circular evidence: a method that optimises a critic wins on it by "
+             "construction); mean of caption means [95 % interval over captions].", "", md_table(in_loop, rows), ""]
+    if not metrics:
+        return lines
+    judges = metrics.get("judges", {})
+    panel = [n for n in judges.get("judges", {}) if n != "clipscore"] if "skipped" not in judges else []
+    ev = metrics.get("evaluator", {})
+    cs_label = "CLIPScore ↑" + (" (self-judge)" if ev.get("same_model") else "")
+    header = ["method", cs_label, *[f"{n} ↑" for n in panel], "FID ↓ (N)", "KID ↓", "N (captions × seeds)"]
+    rows = []
+    for m in methods:
+        if m not in metrics["methods"]:
+            continue
+        e = metrics["methods"][m]
+        fk = metrics.get("fid_kid", {}).get("methods", {}).get(m, {}).get("selected", {})
+        fid = f"{fmt(fk.get('fid'), 2)} ({fk['fid']['n']})" if fk.get("fid", {}).get("value") is not None else "—"
+        if fk.get("fid", {}).get("reliable") is False:
+            fid += " †"
+            unreliable.append((fk["fid"]["n"], fk["fid"]["feature_dim"]))
+        panel_cells = [fmt(judges.get("methods", {}).get(m, {}).get(n)) for n in panel]
+        rows.append([m, fmt(e.get("clipscore")), *panel_cells, fid, fmt(fk.get("kid"), 4), n_of(e.get("clipscore"))])
+    lines += ["### Held-out judges", "",
+              "Judges the search did not optimise (the evidence the answer rests on), FID and KID against "
+              "`metrics.reference`.", "", md_table(header, rows)]
     if unreliable:
         n, d = unreliable[0]
-        text += (f"\n\n† FID on N = {n} images against {d}-dimensional features (N < d): dominated by sample size; "
-                 "compare FIDs only at equal N, and read KID, which is unbiased at small N.")
-    if metrics and "skipped" in metrics.get("fid_kid", {}):
-        text += f"\n\nFID/KID: {metrics['fid_kid']['skipped']}"
-    return text
+        lines += ["", f"† FID on N = {n} images against {d}-dimensional features (N ≤ d): dominated by sample size; "
+                  "compare FIDs only at equal N, and read KID, which is unbiased at small N."]
+    if "skipped" in metrics.get("fid_kid", {}):
+        lines += ["", f"FID/KID: {metrics['fid_kid']['skipped']}"]
+    return lines + [""]
+
+
+def _answer(metrics: dict | None) -> list[str]:
+    """The report's question answered first: each evolutionary method against each control, per held-out
+    judge, with the smallest effect the run could detect."""
+    lines = ["## Answer", ""]
+    answer = (metrics or {}).get("answer")
+    if not metrics:
+        return lines + ["_No metrics yet: run `harness metrics RUN_DIR`._", ""]
+    if not answer:
+        return lines + ["_This metrics.json predates the answer section: rerun `harness metrics RUN_DIR` (served from "
+                        "the cache, no model loads)._", ""]
+    lines += [f"**{answer['question']}** Evidence: N = {answer['captions']} captions × {answer['seeds']} seeds; "
+              "the caption is the unit (intervals resample captions, then seeds; tests compare caption means).", ""]
+    if "skipped" in answer:
+        return lines + [f"_{answer['skipped']}._", ""]
+    lines += [f"- {c['sentence']}" for c in answer["comparisons"]]
+    rows = []
+    for c in answer["comparisons"]:
+        for judge, e in c["judges"].items():
+            mde = f"{e['mde']:.3g}" if e.get("mde") is not None else ("none (too few captions)" if e.get("mde_note")
+                                                                       else "—")
+            rows.append([f"{c['method']} − {c['control']}", f"{judge}{arrow(e['higher_is_better'])}", fmt(e, 4),
+                         _pvalue(e.get("p_adjusted")), mde, e["verdict"], f"{e['captions']} × {e['seeds']}"])
+    lines += ["", md_table(["method − control", "held-out judge", "mean difference [95 % CI over captions]",
+                            "adjusted p", "smallest detectable", "verdict", "captions × seeds"], rows), "",
+              f"Adjusted p: {next(iter(answer['comparisons'][0]['judges'].values())).get('correction', 'none')}. "
+              f"A difference counts when its adjusted p < {answer['alpha']}. Smallest detectable: the mean difference "
+              f"this run would detect with {answer['power']:.0%} power, from its caption-level variance "
+              f"({answer['assumed_test']}); `harness power RUN_DIR` says how many captions and seeds an effect needs.",
+              ""]
+    return lines
 
 
 def _convergence(metrics: dict, figdir: Path, root: Path, svg: bool) -> list[str]:
@@ -156,24 +219,29 @@ def _convergence(metrics: dict, figdir: Path, root: Path, svg: bool) -> list[str
     return lines + [""]
 
 
-def _correlation(metrics: dict, figdir: Path, root: Path, svg: bool, methods: list[str]) -> list[str]:
-    lines = ["## Correlations among the four scores (final populations)", ""]
+def _correlation(metrics: dict, figdir: Path, root: Path, svg: bool, methods: list[str],
+                 critics: list[str]) -> list[str]:
+    lines = ["## Correlations among the critics' scores (final populations)", "",
+             "Per job within its final population, then the mean of caption means over jobs [interval over "
+             "captions].", ""]
     for m in methods:
         if m not in metrics["correlations"]:
             continue
         mean = metrics["correlations"][m]["mean"]["spearman"]
-        mat = np.eye(len(SCORE_NAMES))
-        for pair in PAIRS:
+        names = [c for c in critics if any(c in pair.split("~") for pair in mean)]
+        mat = np.eye(len(names))
+        shown = [pair for pair in pairs(names) if pair in mean]
+        for pair in shown:
             a, b = pair.split("~")
-            i, j = SCORE_NAMES.index(a), SCORE_NAMES.index(b)
+            i, j = names.index(a), names.index(b)
             v = mean[pair]["value"]
             mat[i, j] = mat[j, i] = np.nan if v is None else v
-        p = figures.save(figures.heatmap(mat, list(SCORE_NAMES), f"{m}: mean Spearman over jobs"),
+        p = figures.save(figures.heatmap(mat, names, f"{m}: mean Spearman over jobs"),
                          figdir / f"correlation_{m}.png", svg)
         lines.append(link(p, root, f"{m} correlations"))
-        rows = [[pair, fmt(mean[pair]), fmt(metrics["correlations"][m]["mean"]["kendall"][pair]), mean[pair]["n"]]
-                for pair in PAIRS]
-        lines += ["", md_table(["pair", "Spearman", "Kendall", "jobs"], rows), ""]
+        rows = [[pair, fmt(mean[pair]), fmt(metrics["correlations"][m]["mean"]["kendall"][pair]), n_of(mean[pair])]
+                for pair in shown]
+        lines += ["", md_table(["pair", "Spearman", "Kendall", "jobs (captions × seeds)"], rows), ""]
     return lines
 
 
@@ -190,19 +258,22 @@ def _paired(metrics: dict) -> list[str]:
             if "control_pick" in comp:
                 pair += f" ({comp['control']} picked by {comp['control_pick']})"
             rows.append([pair, f"{name}{arrow(e['higher_is_better'])}", fmt(e, 4),
-                         _pvalue(e.get("p_value")), _pvalue(e.get("p_adjusted")), e["n"], e["seeds"]])
+                         _pvalue(e.get("p_value")), _pvalue(e.get("p_adjusted")), n_of(e)])
     lines = ["## Paired method comparisons", "",
-             md_table(["a − b", "metric", "mean difference [95 % CI]", "Wilcoxon p", "adjusted p", "N", "seeds"],
-                      rows), ""]
+             "Same captions, seeds and initial latents; differences averaged per caption, intervals resample captions "
+             "then seeds, and the Wilcoxon test compares the per-caption mean differences.", "",
+             md_table(["a − b", "metric", "mean difference [95 % CI]", "Wilcoxon p", "adjusted p",
+                       "N (captions × seeds)"], rows), ""]
     corrections = {e["correction"] for e in entries if "correction" in e}
     if corrections:
         lines += [f"Adjusted p: {corrections.pop()}.", ""]
-    small = min((e["n"] for e in entries if e["n"] > 0), default=None)
+    small = min((e.get("captions", e["n"]) for e in entries if e["n"] > 0), default=None)
     if small is not None and small < 6:
         floor = wilcoxon_floor(small)
-        lines += [f"With N = {small} pairs the smallest p-value the Wilcoxon test can reach is {floor:.3g}, so no "
-                  "comparison here can be significant at 0.05 on its own, and each interval is close to the range "
-                  "of the N differences: add seeds or captions before reading these as results.", ""]
+        lines += [f"With {small} captions the smallest p-value the Wilcoxon test over captions can reach is "
+                  f"{floor:.3g}, so no comparison here can be significant at 0.05 on its own, and each interval is "
+                  "close to the range of the caption differences: add captions before reading these as results "
+                  "(more seeds make each caption's mean more precise, not the test more powerful).", ""]
     return lines
 
 
@@ -227,31 +298,26 @@ def _cost(manifest: dict, methods: list[str]) -> list[str]:
             "from dispatch to result).", ""]
 
 
-def _judges(metrics: dict, figdir: Path, root: Path, svg: bool, methods: list[str]) -> list[str]:
+def _judges(metrics: dict, figdir: Path, root: Path, svg: bool, methods: list[str], critics: list[str]) -> list[str]:
     section = metrics.get("judges")
     if not section or "skipped" in section:
         return []
     names = list(section["judges"])
-    lines = ["## Held-out judges", "",
+    lines = ["## Held-out judges: hacking and agreement with the critics", "",
              "Judges the search did not optimise: " + "; ".join(f"{n} = `{i['id']}` (range {i['range']})"
                                                                 for n, i in section["judges"].items()) + ".", ""]
-    panel = [n for n in names if n != "clipscore"]
-    if panel:
-        rows = [[m, *[fmt(section["methods"][m][n]) for n in panel], section["methods"][m][panel[0]]["n"]]
-                for m in methods if m in section["methods"]]
-        lines += [md_table(["method", *[f"{n} ↑" for n in panel], "N"], rows), ""]
     rows = [[m, *[fmt(section["hacking_gap"][m][n]) for n in names]] for m in methods if m in section["hacking_gap"]]
-    lines += ["Hacking gap: z(in-loop text_image) − z(judge) on the same images, z over the run's picked images "
-              "(positive: the method wins on its own critic more than on the judge).", "",
+    lines += ["Hacking gap (the harness's one definition): z(in-loop text_image) − z(judge) on the same images, z over "
+              "the run's picked images (positive: the method wins on its own critic more than on the judge).", "",
               md_table(["method", *[f"gap vs {n} ↓" for n in names]], rows), ""]
-    judges = [*SCORE_NAMES, *names]
+    judges = [*critics, *names]
     z = {m: section["z_scores"][m] for m in methods if m in section["z_scores"]}
     p = figures.save(figures.judge_panel(z, judges, "methods x judges: mean z-score"), figdir / "judges.png", svg)
     lines += [link(p, root, "methods x judges"), ""]
     loco = section.get("leave_one_critic_out") or metrics.get("judges_loco")  # under --pick: the main pass's
     if not loco:
         return lines
-    rows = [[critic, *[fmt(loco[critic].get(n)) for n in names]] for critic in SCORE_NAMES]
+    rows = [[critic, *[fmt(loco[critic].get(n)) for n in names]] for critic in critics if critic in loco]
     lines += ["Leave one critic out: Spearman correlation of each critic's in-loop score with each judge within the "
               "final populations, mean over jobs (how far each critic agrees with each held-out judge).", "",
               md_table(["critic", *names], rows), ""]
@@ -268,11 +334,21 @@ def _agreement(metrics: dict) -> list[str]:
             "Each judge ranks the methods by its mean score on the selected images (best first); a result that "
             "holds under one judge only is not a result.", "",
             md_table(["judge", "ranking of the methods"], rows), "",
-            f"Kendall's W over {w['judges']} judges: {fmt(w, 3)} ({w['note']}; N = {w['n']} captions).", ""]
+            f"Kendall's W over {w['judges']} judges: {fmt(w, 3)} ({w['note']}; {w.get('interval_method', 'percentile')} "
+            f"interval; N = {w.get('captions', w['n'])} captions × {w.get('seeds', '?')} seeds).", ""]
+
+
+def evolutionary(manifest: dict, methods: list[str], archive: pd.DataFrame) -> list[str]:
+    """The methods that search (a population evolves): every one gets its scatter matrix per caption."""
+    spec = manifest.get("methods", {})
+    known = [m for m in methods if spec.get(m, {}).get("algorithm") in ("nsga2", "ga")]
+    if known or spec:
+        return known
+    return [m for m in methods if archive[archive["method"] == m]["generation"].max() > 0]
 
 
 def _per_caption(rundir: RunDir, archive: pd.DataFrame, methods: list[str], figdir: Path, root: Path,
-                 svg: bool) -> list[str]:
+                 svg: bool, manifest: dict, critics: list[str]) -> list[str]:
     lines = ["## Per caption", ""]
     if archive.empty:
         return lines + ["_no finished job_"]
@@ -285,17 +361,16 @@ def _per_caption(rundir: RunDir, archive: pd.DataFrame, methods: list[str], figd
                   for m in methods if m in picked]
         p = figures.save(figures.gallery(images, f"{caption} (seed {first_seed})"), figdir / f"gallery_{cid}.png", svg)
         lines.append(link(p, root, f"selected images, {cid}"))
-        multi = [m for m in methods if m == "four_objective"] or [
-            m for m in methods if len(cap[(cap["method"] == m) & (cap["generation"] == 0)]) > 1]
-        if multi:
-            m = multi[0]
+        for m in evolutionary(manifest, methods, archive):
             job = cap[(cap["method"] == m) & (cap["seed"] == first_seed)]
+            if job.empty:
+                continue
             pop = job[job["generation"] == job["generation"].max()]
-            p = figures.save(figures.scatter_matrix(pop, f"{caption}: {m} final population (seed {first_seed})"),
-                             figdir / f"scatter_{cid}.png", svg)
-            lines.append(link(p, root, f"score scatter matrix, {cid}"))
+            p = figures.save(figures.scatter_matrix(pop, f"{caption}: {m} final population (seed {first_seed})",
+                                                    critics), figdir / f"scatter_{cid}_{m}.png", svg)
+            lines.append(link(p, root, f"score scatter matrix, {cid}, {m}"))
         sel = cap[cap["selected"]]
-        rows = [[m, s, *[f"{r[n]:.4f}" for n in SCORE_NAMES]] for m in methods
+        rows = [[m, s, *[f"{r[n]:.4f}" for n in critics]] for m in methods
                 for s, r in sel[sel["method"] == m].set_index("seed").iterrows()]
-        lines += ["", md_table(["method", "seed", *SCORE_NAMES], rows), ""]
+        lines += ["", md_table(["method", "seed", *critics], rows), ""]
     return lines

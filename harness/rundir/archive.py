@@ -35,13 +35,28 @@ def generation_rows(suite: str, key, caption: str, record) -> pd.DataFrame:
     return frame[ARCHIVE_COLUMNS]
 
 
-PICKED_COLUMNS = ["method", "caption_id", "caption", "seed", "individual", *SCORE_NAMES]
+KEY_COLUMNS = ["method", "caption_id", "caption", "seed", "individual"]
+OTHER_COLUMNS = {"suite", "caption_id", "caption", "method", "seed", "generation", "individual", "pareto_rank",
+                 "selected", "evaluations", *CLASS_COLUMNS}
+
+
+def score_columns(archive: pd.DataFrame, manifest: dict | None = None) -> list[str]:
+    """The run's critic names, in order: the manifest's `critics` (runs that record their critic set), else
+    every score column of the archive (a run written before critics were recorded: the four built-in ones)."""
+    recorded = [c["name"] if isinstance(c, dict) else c for c in (manifest or {}).get("critics", [])]
+    if recorded:
+        return [c for c in recorded if c in archive.columns]
+    return [c for c in archive.columns if c not in OTHER_COLUMNS]
+
+
+def picked_columns(archive: pd.DataFrame) -> list[str]:
+    return [*KEY_COLUMNS, *score_columns(archive)]
 
 
 def selected_rows(archive: pd.DataFrame) -> pd.DataFrame:
     """One row per finished job: the selected individual's scores (and its index in the final population)."""
     sel = archive[archive["selected"]]
-    return sel[PICKED_COLUMNS].reset_index(drop=True)
+    return sel[picked_columns(archive)].reset_index(drop=True)
 
 
 def picked_rows(archive: pd.DataFrame, picks: pd.DataFrame) -> pd.DataFrame:
@@ -50,9 +65,10 @@ def picked_rows(archive: pd.DataFrame, picks: pd.DataFrame) -> pd.DataFrame:
     last = archive.groupby(["method", "caption_id", "seed"], sort=False)["generation"].transform("max")
     final = archive[archive["generation"] == last]
     keys = ["method", "caption_id", "seed", "individual"]
+    columns = picked_columns(archive)
     order = archive.loc[archive["selected"], ["method", "caption_id", "seed"]]
-    rows = order.merge(picks[keys], on=["method", "caption_id", "seed"]).merge(final[PICKED_COLUMNS], on=keys)
-    return rows[PICKED_COLUMNS].reset_index(drop=True)
+    rows = order.merge(picks[keys], on=["method", "caption_id", "seed"]).merge(final[columns], on=keys)
+    return rows[columns].reset_index(drop=True)
 
 
 def repick(archive: pd.DataFrame, picks: pd.DataFrame) -> pd.DataFrame:
