@@ -9,8 +9,9 @@ class HarnessError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, details: list[str] | tuple = ()):
         super().__init__(" ".join(str(message).split()))
+        self.details = [" ".join(str(d).split()) for d in details]  # printed one a line under the message
 
 
 class ConfigError(HarnessError):

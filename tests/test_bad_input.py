@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,9 @@ import yaml
 
 from helpers import REPO, make_suite, tree_digest
 
-HARNESS = shutil.which("harness") or pytest.fail("the harness console script is not installed (pip install -e .)")
+from helpers import console_script  # noqa: E402
+
+HARNESS = console_script()  # beside sys.executable: an un-activated venv/bin/python -m pytest finds it
 SMALL = {"search.population": 4, "search.offspring": 4, "search.generations": 2}
 
 
@@ -67,7 +70,80 @@ def cases(world):
     plain.write_text("x")
     r = lambda folder, **kw: suite_with(root, folder, **kw)  # noqa: E731
     parti_header = b"Prompt\tCategory\tChallenge\tNote\n"
+    paper = root / "paper"  # a folder of the user's: nothing in it may be overwritten
+    paper.mkdir(exist_ok=True)
+    (paper / "report.md").write_text("draft\n")
+    not_utf8 = make_suite(root / "not_utf8")
+    (not_utf8 / "suite.yaml").write_bytes("name: mini\ndescription: caf\xe9\ncaptions: captions.yaml\n".encode("latin-1"))
+    twice = make_suite(root / "twice")
+    (twice / "suite.yaml").write_text((twice / "suite.yaml").read_text() + "name: again\n")
+    def copy_of(name):
+        shutil.rmtree(root / name, ignore_errors=True)
+        return shutil.copytree(run, root / name, ignore=shutil.ignore_patterns(".lock"))
+
+    torn = copy_of("torn")  # a finished run whose files were cut short
+    for name in ("archive.parquet", "metrics.json"):
+        (torn / name).write_bytes((torn / name).read_bytes()[:100])
+    torn_metrics = copy_of("torn_metrics")
+    (torn_metrics / "metrics.json").write_text('{"methods": {"four_objective": ')
+    import numpy as np
+
+    np.savez(root / "user.npz", weights=np.zeros(3))  # somebody's own .npz
+    torn_png = copy_of("torn_png")
+    png = sorted(torn_png.rglob("population/0001.png"))[0]
+    png.write_bytes(png.read_bytes()[:60])
+    (torn_png / "cache").exists() and shutil.rmtree(torn_png / "cache")
+    photos_torn = root / "photos_torn"
+    shutil.rmtree(photos_torn, ignore_errors=True)
+    shutil.copytree(REPO / "harness" / "models" / "probe_photos", photos_torn)
+    (photos_torn / "coffee.jpg").write_bytes((photos_torn / "coffee.jpg").read_bytes()[:200])
+    a_file = root / "a_file"
+    a_file.write_text("not a cache folder")
+    sg2_dir = root / "sg2_dir"
+    sg2_dir.mkdir(exist_ok=True)
+    long_id = "c" * 300
+    csv_format = r("csv", captions_file=("c.txt", b"a cat\n"), fmt="csv")
     return [
+        # nothing the harness did not write is overwritten (user data)
+        ("run into a folder of the user's", ["run", suite, "--out", paper], "holds 'report.md', which harness run did "
+         "not write", False),
+        ("empty --out to run", ["run", suite, "--out", ""], "--out is empty", False),
+        ("empty --out to search", ["search", "a cat", "--models", "tiny", "--out", ""], "--out is empty", False),
+        ("compare into a folder of the user's", ["compare", run, torn, "--out", paper], "which harness compare did not",
+         False),
+        ("ablate into a folder of the user's", ["ablate", suite, "--set", "search.generations=2,3", "--out", paper],
+         "which harness ablate did not", False),
+        ("reference over a file of the user's", ["reference", "build", no_yaml, "--features", "tiny", "--out",
+                                                 paper / "report.md"], "must end in .npz", False),
+        ("reference over an .npz of the user's", ["reference", "build", no_yaml, "--features", "tiny", "--out",
+                                                  root / "user.npz"], "is not a file harness reference build wrote",
+         False),
+        # files read defensively
+        ("suite.yaml not UTF-8", ["run", not_utf8, "--out", out], "not UTF-8", False),
+        ("duplicate key in suite.yaml", ["run", twice, "--out", out], "duplicate key 'name'", False),
+        ("torn archive to report", ["report", torn], "archive.parquet is not a readable Parquet file", False),
+        ("torn archive to compare", ["compare", run, torn, "--out", out], "is not a readable Parquet file", False),
+        ("garbage metrics.json to power", ["power", torn], "metrics.json is not readable JSON", False),
+        ("garbage metrics.json to report", ["report", torn_metrics], "metrics.json is not readable JSON", False),
+        # inputs checked before compute, the limit in the message
+        ("caption id of 300 characters", ["run", r("lid", captions=f"- {{id: {long_id}, caption: a cat}}\n"),
+                                          "--out", out], "at most 100", False),
+        ("threads past the cores", ["run", suite, "--out", out, "--set", "threads=100000"], "threads' must be in 1..",
+         False),
+        ("a prompt with two fields", ["run", suite, "--out", out, "--set", "critics.region_word.prompt={} and {}"],
+         "exactly one '{}'", False),
+        ("a prompt with a named field", ["run", suite, "--out", out, "--set", "critics.region_word.prompt=a {x}"],
+         "exactly one '{}'", False),
+        ("a prompt with a lone brace", ["run", suite, "--out", out, "--set", "critics.region_word.prompt=a { {}"],
+         "exactly one '{}'", False),
+        ("an infinite temperature", ["run", suite, "--out", out, "--set", "critics.image_real.temperature=.inf"],
+         "must be a finite number", False),
+        ("search={} resets nothing", ["run", suite, "--out", out, "--set", "search={}"], "empty mapping", False),
+        ("negative tolerance", ["regress", run, "--tolerance", "text_image=-1"], "a finite number >= 0", False),
+        ("a captions source of an unknown format", ["run", csv_format, "--out", out],
+         "'captions.format' must be one of", False),
+        ("power of a run without a comparison", ["power", run], "no evolutionary method with a control", False),
+        ("power: a negative effect", ["power", run, "--effect", "-1"], "positive, finite number", False),
         # usage
         ("unknown command", ["bogus"], "No such command 'bogus'", False),
         ("missing argument", ["run"], "Missing argument", False),
@@ -161,6 +237,8 @@ def cases(world):
         ("other settings into a run", ["run", suite, "--out", run, "--set", "search.generations=5"],
          "config section 'search' differs", False),
         ("a run into a search output", ["run", suite, "--out", search_dir], "output of harness search", False),
+        ("a run another profile wrote", ["run", suite, "--out", run, "--models", "default"],
+         "holds a run made with --models tiny", False),
         ("search into a run directory", ["search", "a cat", "--models", "tiny", "--out", run], "is a run directory",
          False),
         ("report of a missing folder", ["report", root / "nowhere"], "no such folder", False),
@@ -185,6 +263,22 @@ def cases(world):
         ("probe without weights", ["models", "check", "default", "--probe"], "7 model(s) missing", True),
         ("reference of other features", ["run", suite, "--out", out, "--set", f"metrics.reference={root / 'clip.npz'}"],
          "holds features of clip:", True),
+        ("torn archive to metrics", ["metrics", torn], "archive.parquet is not a readable Parquet file", True),
+        ("torn archive to regress", ["regress", torn], "archive.parquet is not a readable Parquet file", True),
+        ("torn population PNG to metrics", ["metrics", torn_png], "0001.png is not a readable image", True),
+        ("a torn photo in a reference folder", ["reference", "build", photos_torn, "--features", "tiny", "--out",
+                                                root / "torn.npz"], "coffee.jpg is not a readable image", True),
+        ("a population that cannot fit in memory", ["run", suite, "--out", out, "--set",
+                                                    "search.population=1000000000"], "GiB of memory", True),
+        ("a StyleGAN2 pickle that is a folder", ["run", suite, "--out", out, "--set",
+                                                 f"models.generator=stylegan2_ada:{sg2_dir}"], "is a folder, not a file",
+         True),
+        ("HARNESS_CACHE is a file: run", ["run", suite, "--out", out, "--env", f"HARNESS_CACHE={a_file}"],
+         "is a file, not a folder", True),
+        ("HARNESS_CACHE is a file: search", ["search", "a cat", "--models", "tiny", "--out", out,
+                                             "--env", f"HARNESS_CACHE={a_file}"], "is a file, not a folder", True),
+        ("HARNESS_CACHE read-only: models check", ["models", "check", "tiny", "--env", "HARNESS_CACHE=/sys/harness-x"],
+         "is not writable", True),
     ]
 
 
@@ -194,8 +288,15 @@ def check_cases(world, table):
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
 
     def answer(argv):
+        argv = [str(a) for a in argv]
+        extra = {}
+        if "--env" in argv:  # an environment variable for this case, not an option
+            i = argv.index("--env")
+            key, _, value = argv[i + 1].partition("=")
+            extra[key] = value
+            argv = argv[:i] + argv[i + 2:]
         start = time.time()
-        proc = subprocess.run([HARNESS, *map(str, argv)], capture_output=True, text=True, timeout=60, env=env,
+        proc = subprocess.run([HARNESS, *argv], capture_output=True, text=True, timeout=60, env={**env, **extra},
                               cwd=root)
         return proc, time.time() - start
 
@@ -204,10 +305,14 @@ def check_cases(world, table):
     for (name, _, message, _), (proc, seconds) in zip(table, answers):
         lines = proc.stderr.strip().splitlines()
         assert proc.returncode == 2, (name, proc.returncode, proc.stderr[-2000:])
-        assert len(lines) == 1 and message in lines[0], (name, proc.stderr)
+        # one line; only a list of missing models may follow it, one indented line per model
+        assert lines[0].startswith("error: ") and message in lines[0], (name, proc.stderr)
+        assert all(line.startswith("  ") for line in lines[1:]) and (len(lines) == 1 or "missing" in lines[0]), \
+            (name, proc.stderr)
         assert "Traceback" not in proc.stderr and seconds < 15, (name, seconds)
-    assert not (root / "fresh").exists()
+    assert not (root / "fresh").exists() and not list(root.rglob(".lock"))
     assert all(tree_digest(d) == digest for d, digest in before.items())
+    assert (root / "paper" / "report.md").read_text() == "draft\n" and len(list((root / "paper").iterdir())) == 1
 
 
 def test_every_bad_input_is_one_line_exit_2_and_nothing_is_written(world):
@@ -240,10 +345,12 @@ def test_usage_help_and_version(world):
         assert proc.returncode == 0 and "Usage:" in proc.stdout and not proc.stderr, argv
     proc = subprocess.run([HARNESS, "--version"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.strip() == f"harness {__version__}"
-    for command in ("run", "search", "report", "metrics", "compare", "ablate", "regress", "failures", "config"):
+    for command in ("run", "search", "report", "metrics", "compare", "ablate", "regress", "failures", "config",
+                    "power"):
         text = subprocess.run([HARNESS, command, "--help"], capture_output=True, text=True, timeout=60,
                               env={**os.environ, "COLUMNS": "200"}).stdout
-        assert "Example: harness " in text and "<list[str]>" not in text and "<bool>" not in text, command
+        assert "Example: harness " in text and "Usage:" in text and not re.search(r"<(list|bool|Path|str|int)", text), \
+            command
     run_help = subprocess.run([HARNESS, "run", "--help"], capture_output=True, text=True, timeout=60,
                               env={**os.environ, "COLUMNS": "200"}).stdout
     assert ".[ray]" in run_help and "--set KEY=VALUE" in run_help and "repeatable" in run_help

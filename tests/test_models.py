@@ -115,8 +115,10 @@ def test_missing_weights_are_one_line_fast_and_before_any_generation(tmp_path):
                            "--out", str(out)], capture_output=True, text=True, env=env, timeout=120)
     elapsed = time.time() - start
     assert proc.returncode == 2, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "weights" in lines[0] and "harness models fetch" in lines[0]
+    lines = proc.stderr.strip().splitlines()  # one line naming every missing model, then one indented line each
+    assert "model(s) missing" in lines[0] and "--models tiny" in lines[0] and "harness models fetch" in lines[0]
+    assert len(lines) == 1 + int(lines[0].split("error: ")[1].split()[0]) and all(x.startswith("  ") for x in lines[1:])
+    assert "weights" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not out.exists()
     assert elapsed < 30

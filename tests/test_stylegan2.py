@@ -274,7 +274,9 @@ def test_cli_bad_stylegan2_input_is_one_line_exit_2(tmp_path, sets, message):
     args = [a for s in sets for a in ("--set", s)]
     proc = harness_cli("search", "a cat", "--models", "tiny", "--out", tmp_path / "out", *args)
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+    lines = proc.stderr.strip().splitlines()  # one line (missing weights: then one indented line per model)
+    assert (len(lines) == 1 or "missing" in lines[0] and all(x.startswith("  ") for x in lines[1:])) \
+        and not (tmp_path / "out").exists()
 
 
 def test_grayscale_network_gives_rgb_images():

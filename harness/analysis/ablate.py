@@ -21,6 +21,7 @@ from harness.critics import SCORE_NAMES
 from harness.errors import ConfigError
 
 SWEEP_METRICS = [*SCORE_NAMES, "clipscore"]
+ABLATION_FILES = ("ablation.md", "ablation.json", "figures")  # what harness ablate writes beside its runs
 
 
 @dataclass
@@ -136,6 +137,10 @@ def run_ablation(suite_path: Path, sets: list[str], out: Path | None = None, obs
     sweep = parse_sweep(sets)
     suites = [load_suite(suite_path, sets=point_sets(sweep, p), **suite_args) for p in sweep.points]  # all first
     parent = out or Path("reports") / f"ablate-{suites[0].name}"
+    from harness.rundir.rundir import is_run_directory, refuse_foreign
+
+    refuse_foreign(parent, "ablate", lambda p: p.name in ABLATION_FILES or (p.is_dir() and (
+        is_run_directory(p) or not any(p.iterdir()))))
     check_writable(parent)
     from harness.analysis.ablation_report import write_ablation
     from harness.analysis.pipeline import check_inputs, run_pipeline

@@ -6,7 +6,6 @@ from pathlib import Path
 import pandas as pd
 
 from harness.critics import SCORE_NAMES
-from harness.metrics.compute import DIRECTIONS
 from harness.metrics.paired import paired_difference
 
 METRICS = [*SCORE_NAMES, "clipscore"]
@@ -34,7 +33,7 @@ def compare_frames(a: pd.DataFrame, b: pd.DataFrame, n_resamples: int, confidenc
         entry = {}
         for m in METRICS:
             if m in ia and m in ib and ia[m].notna().any() and ib[m].notna().any():
-                entry[m] = paired_difference(ia, ib, m, n_resamples, confidence, DIRECTIONS[m])
+                entry[m] = paired_difference(ia, ib, m, n_resamples, confidence, True)  # critics and judges: higher is better
         out["methods"][method] = entry
     return out
 

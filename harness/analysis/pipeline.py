@@ -48,9 +48,15 @@ def refuse_another_run(rundir: RunDir, suite) -> dict | None:
     """The directory's manifest, if any, when `suite` may run into it (the same run, or growth)."""
     old = rundir.read_manifest() if rundir.path.is_dir() else None
     why = mf.refusal(old, suite) if old is not None else None
+    if why and "--models" in why:
+        raise HarnessError(f"{rundir.path} was not extended: {why.replace('{path}', str(rundir.path))}")
     if why:
         raise HarnessError(f"{rundir.path} was not extended: {why}. Rerun with the same suite and --set values "
                            "to resume it, or choose another --out")
+    if old is None:
+        from harness.rundir.rundir import refuse_foreign
+
+        refuse_foreign(rundir.path, "run", lambda p: False)  # a folder without a manifest: only an empty one
     return old
 
 

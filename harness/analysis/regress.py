@@ -124,4 +124,7 @@ def parse_tolerances(items: list[str]) -> dict[str, float]:
             out[name] = float(value)
         except ValueError:
             raise ConfigError(f"--tolerance {item!r}: {value!r} is not a number") from None
+        if not 0 <= out[name] < float("inf"):
+            raise ConfigError(f"--tolerance {item!r}: a tolerance is a largest allowed |change|, a finite number "
+                              ">= 0 (e.g. 1e-4)")
     return out

@@ -21,17 +21,20 @@ def ablate(
     models: Optional[str] = typer.Option(None, metavar="PROFILE",
                                          help="model profile: default, random or tiny (default: the suite's)"),
     device: Optional[str] = typer.Option(None, metavar="DEVICE", help="torch device: cpu, cuda, cuda:N or mps"),
-    out: Optional[Path] = typer.Option(None, metavar="DIR", help="parent folder (default reports/ablate-<suite>)"),
+    out: Optional[str] = typer.Option(None, metavar="DIR", help="parent folder (default reports/ablate-<suite>)"),
     limit: Optional[int] = typer.Option(None, metavar="N", help="only the first N captions"),
 ) -> None:
     """Run the suite once per grid point, then report every metric against the value."""
     import pandas as pd
 
     from harness.analysis.ablate import run_ablation
-    from harness.cli.progress import RichObserver, make_progress
+    from harness.cli.common import out_path
 
-    with make_progress() as progress:
-        result = run_ablation(suite, set_, out, observer=RichObserver(progress), methods=methods, seeds=seeds,
+    out = out_path(out)
+    from harness.cli.progress import observing
+
+    with observing() as observer:
+        result = run_ablation(suite, set_, out, observer=observer, methods=methods, seeds=seeds,
                               models=models, device=device, limit=limit)
     for folder, n in result.failed.items():
         err_console.print(f"warning: {n} job(s) failed in {folder}")

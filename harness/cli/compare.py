@@ -31,14 +31,16 @@ def compare(
     runs: list[Path] = typer.Argument(..., metavar="RUN_DIR...",
                                       help="run directories; each later one is compared with the first"),
     methods: Optional[str] = typer.Option(None, metavar="A,B", help="A,B: compare two methods of one run (A - B)"),
-    out: Optional[Path] = typer.Option(None, metavar="DIR",
+    out: Optional[str] = typer.Option(None, metavar="DIR",
                                        help="comparison report folder (default reports/compare-...)"),
     bootstrap: int = typer.Option(1000, metavar="N", help="bootstrap resamples for the intervals"),
 ) -> None:
     """Match jobs by (caption, method, seed); report paired differences with intervals and p-values."""
+    from harness.cli.common import out_path
     from harness.errors import ConfigError
     from harness.rundir import check_writable, existing_run
 
+    out = out_path(out)
     opened = [existing_run(r) for r in runs]
     dirs, manifests = [d for d, _ in opened], [m for _, m in opened]
     pair = [m.strip() for m in methods.split(",") if m.strip()] if methods else None
@@ -48,6 +50,11 @@ def compare(
         raise ConfigError("give two or more run directories, or one run with --methods A,B")
     from harness.analysis.compare import compare_fid, compare_frames, describe_mismatch, run_label
     from harness.report.compare import write_comparison
+    from harness.rundir.rundir import refuse_foreign
+
+    target = out or Path("reports") / ("compare-" + "-vs-".join(run_label(r) for r in runs[:3]))
+    refuse_foreign(target, "compare", lambda p: p.name in ("compare.md", "compare.json", "figures"))
+    check_writable(target)  # before any run is read: a refusal reads and writes nothing
 
     comparisons = []
     if pair:
@@ -69,8 +76,6 @@ def compare(
                                                    run_label(dirs[0].path))
             notes += fid_notes
             comparisons.append((f"{run_label(d.path)} − {run_label(dirs[0].path)}", result, notes, d, dirs[0], None))
-    target = out or Path("reports") / ("compare-" + "-vs-".join(run_label(r) for r in runs[:3]))
-    check_writable(target)
     for title, result, notes, _, _, _ in comparisons:
         console.print(comparison_table(title, result))
         for note in notes:

@@ -34,9 +34,17 @@ def _root(version: Optional[bool] = typer.Option(None, "--version", callback=_sh
     """Evaluate caption-to-image search in a GAN's latent space."""
 
 
+def _plain_argument_help() -> None:
+    """Arguments in help show their metavar and help (RUN_DIR...), never typer's type labels (<list[Path]>)."""
+    from typer.core import TyperArgument
+
+    TyperArgument.display_type_rich = lambda self, ctx: None
+
+
 def _register() -> None:
     import importlib
 
+    _plain_argument_help()
     for command in ("ablate", "compare", "config", "failures", "metrics", "models", "power", "reference", "regress",
                     "report", "run", "search"):
         importlib.import_module(f"harness.cli.{command}")  # each registers itself on `app`
@@ -59,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         code = app(args=argv, standalone_mode=False)  # returns the exit code of typer.Exit in this mode
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        for line in exc.details:
+            print(f"  {line}", file=sys.stderr)
         return exc.exit_code
     except (KeyboardInterrupt, typer.Abort):
         print(RESUME_HINT, file=sys.stderr)
@@ -82,3 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     sys.exit(main())
+
+
+if __name__ == "__main__":  # python -m harness.cli.main works as python -m harness does
+    run()

@@ -48,6 +48,48 @@ class GenerationProgress(Callback):
         self.close()
 
 
+class LineObserver(Observer):
+    """Progress for output that is not a terminal (piped, logged): one line per event, in the order they happen
+    (a live bar would be drawn once, at the end, after the phase lines)."""
+
+    def __init__(self, console):
+        self.console = console
+        self.total = self.done = 0
+
+    def jobs_started(self, total: int, label: str = "jobs") -> None:
+        self.total, self.done = total, 0
+        self.console.print(f"{label}: {total}", markup=False)
+
+    def job_ended(self, key, status: str) -> None:
+        self.done += 1
+        self.console.print(f"[{self.done}/{self.total}] {key.label}: {status}", markup=False)
+
+    def phase(self, name: str) -> None:
+        self.console.print(name, markup=False)
+
+    def note(self, message: str) -> None:
+        self.console.print(f"note: {message}", markup=False)
+
+
+class observing:
+    """`with observing() as observer:` a RichObserver on a live bar in a terminal, a LineObserver otherwise."""
+
+    def __enter__(self) -> Observer:
+        from harness.cli.common import console
+
+        if console.is_terminal:
+            self.progress = make_progress()
+            self.progress.__enter__()
+            return RichObserver(self.progress)
+        self.progress = None
+        return LineObserver(console)
+
+    def __exit__(self, *exc):
+        if self.progress is not None:
+            return self.progress.__exit__(*exc)
+        return False
+
+
 class RichObserver(Observer):
     """An overall bar of jobs and, for the job that runs, a bar of generations."""
 
@@ -74,3 +116,6 @@ class RichObserver(Observer):
 
     def phase(self, name: str) -> None:
         self.progress.console.print(f"[dim]{name}[/dim]")
+
+    def note(self, message: str) -> None:
+        self.progress.console.print(f"note: {message}", markup=False)

@@ -21,12 +21,14 @@ def build(
                                                                    "judge) or tiny; must match the runs' "
                                                                    "metrics.fid_features"),
     models: str = typer.Option("default", metavar="PROFILE", help="model profile whose judge gives clip features"),
-    out: Optional[Path] = typer.Option(None, metavar="FILE", help="the .npz to write (default FOLDER.<KIND>.npz)"),
+    out: Optional[str] = typer.Option(None, metavar="FILE", help="the .npz to write (default FOLDER.<KIND>.npz)"),
     device: str = typer.Option("cpu", metavar="DEVICE", help="torch device: cpu, cuda, cuda:N or mps"),
 ) -> None:
     """Extract the features of every image in FOLDER once; use the file as --set metrics.reference=FILE."""
+    from harness.cli.common import out_path
     from harness.errors import ConfigError
 
+    out = out_path(out)
     if features not in ("inception", "clip", "tiny"):
         raise ConfigError(f"--features {features!r}: use inception, clip or tiny")
     if not folder.is_dir():
@@ -34,6 +36,17 @@ def build(
     target = out or folder.parent / f"{folder.name}.{features}.npz"
     if target.suffix != ".npz":
         raise ConfigError(f"--out {target}: the reference file must end in .npz")
+    if target.exists():
+        import numpy as np
+
+        try:
+            with np.load(target) as data:
+                ours = "extractor" in data and "features" in data
+        except Exception:  # not an npz at all
+            ours = False
+        if not ours:
+            raise ConfigError(f"--out {target} exists and is not a file harness reference build wrote; nothing "
+                              "there is overwritten: choose another --out")
     from harness.rundir import check_writable
 
     check_writable(target.parent)

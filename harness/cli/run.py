@@ -20,7 +20,7 @@ def run(
                                          help="model profile: default, random or tiny (default: the suite's)"),
     device: Optional[str] = typer.Option(None, metavar="DEVICE",
                                          help="torch device: cpu, cuda, cuda:N or mps (default: cpu)"),
-    out: Optional[Path] = typer.Option(None, metavar="DIR", help="run directory (default: reports/<suite name>)"),
+    out: Optional[str] = typer.Option(None, metavar="DIR", help="run directory (default: reports/<suite name>)"),
     set_: Optional[list[str]] = typer.Option(None, "--set", metavar="KEY=VALUE",
                                              help=SET_HELP),
     limit: Optional[int] = typer.Option(None, metavar="N", help="only the first N captions"),
@@ -51,17 +51,19 @@ def run(
 
         ray_options = RayOptions(address=address, workers=workers, gpus_per_job=gpus_per_job,
                                  cpus_per_worker=cpus_per_worker, retries=retries)
+    from harness.cli.common import out_path
     from harness.suites import load_suite
 
+    out = out_path(out)
     loaded = load_suite(suite, methods=methods, seeds=seeds, models=models, device=device, sets=set_ or [],
                         limit=limit)  # every input check before torch is imported
     from harness.analysis.pipeline import run_pipeline
-    from harness.cli.progress import RichObserver, make_progress
+    from harness.cli.progress import observing
 
     for warning in loaded.warnings:
-        err_console.print(f"warning: {warning}")
-    with make_progress() as progress:
-        result = run_pipeline(loaded, out, observer=RichObserver(progress), executor=executor,
+        err_console.print(f"warning: {warning}", markup=False)
+    with observing() as observer:
+        result = run_pipeline(loaded, out, observer=observer, executor=executor,
                               ray_options=ray_options)
     outcome = result.outcome
     from harness.cli.tables import answer_lines, metrics_table, summary_table

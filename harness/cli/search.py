@@ -18,7 +18,7 @@ def search(
     method: str = typer.Option("four_objective", metavar="METHOD", help="a method of baselines/ or a YAML file"),
     models: str = typer.Option("default", metavar="PROFILE", help="model profile: default, random or tiny"),
     seed: int = typer.Option(0, metavar="N", help="seed of the initial latents and the optimizer"),
-    out: Path = typer.Option(Path("reports/search"), metavar="DIR",
+    out: str = typer.Option("reports/search", metavar="DIR",
                              help="output folder (new, empty, or an earlier harness search output)"),
     device: str = typer.Option("cpu", metavar="DEVICE", help="torch device: cpu, cuda, cuda:N or mps"),
     set_: Optional[list[str]] = typer.Option(None, "--set", metavar="KEY=VALUE",
@@ -33,6 +33,9 @@ def search(
     from harness.suites.captions import control_character
     from harness.suites.suite import check_seeds
 
+    from harness.cli.common import out_path
+
+    out = out_path(out)
     if not caption.strip():
         raise HarnessError("the caption is empty; give a caption, e.g. harness search \"a cat is lay on the table.\"")
     bad = control_character(caption)
@@ -43,6 +46,14 @@ def search(
     check_seeds([seed], "--seed")
     load_method(method)
     cfg = build_run_config(sets=set_ or [], models__profile=models, device=device)
+    from harness.cli.common import err_console
+    from harness.suites.captions import Caption
+    from harness.suites.tokens import check_caption_lengths, script_warnings
+
+    one = [Caption("caption", caption)]
+    warnings = check_caption_lengths(one, cfg, "truncate", "the caption")[1] + script_warnings(one, cfg)
+    for warning in warnings:
+        err_console.print(f"warning: {warning}", markup=False)
     check_writable(out)
     prepare_search_out(out)
     from harness.cli.progress import GenerationProgress
@@ -53,7 +64,8 @@ def search(
     check_device(cfg.device)
     system = build_system(cfg)
     with GenerationProgress(cfg.search.generations, f"{method} seed {seed}") as progress:
-        result = search_caption(caption, method=method, seed=seed, out=out, system=system, callbacks=[progress])
+        result = search_caption(caption, method=method, seed=seed, out=out, system=system, callbacks=[progress],
+                                warnings=warnings)
     table = Table(title=f"{caption}  [{method}, seed {seed}]")
     table.add_column("score")
     table.add_column("selected ↑", justify="right")

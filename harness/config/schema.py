@@ -16,6 +16,17 @@ def _check(ok: bool, where: str, key: str, message: str) -> None:
         raise ConfigError(f"{where}: field '{key}' {message}")
 
 
+def prompt_fields(template: str) -> list[str] | None:
+    """The replacement fields of a str.format template ('{}' -> ['']), None when it is malformed."""
+    import string
+
+    try:
+        return [field + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "")
+                for _, field, spec, conv in string.Formatter().parse(template) if field is not None]
+    except ValueError:
+        return None
+
+
 @dataclass
 class ModelsConfig:
     profile: str = "default"  # default | random | tiny: which weights back the models below
@@ -76,8 +87,10 @@ class RegionWordConfig:
     prompt: str = "a photo of a {}."  # template each caption word is put in before CLIP encodes it
 
     def validate(self, where: str, prefix: str = "") -> None:
-        _check(self.grid >= 1, where, prefix + "grid", "must be >= 1")
-        _check("{}" in self.prompt, where, prefix + "prompt", "must contain '{}' for the word")
+        _check(1 <= self.grid <= 16, where, prefix + "grid", "must be in 1..16 (grid x grid crops per image)")
+        _check(prompt_fields(self.prompt) == [""], where, prefix + "prompt",
+               f"must hold exactly one '{{}}' for the word and no other '{{' or '}}' (double them: '{{{{'), "
+               f"got {self.prompt!r}")
 
 
 @dataclass
@@ -197,8 +210,12 @@ class RunConfig:
     threads: int = 1  # torch CPU threads; fixed, so scores are bitwise the same on any executor and core count
 
     def validate(self, where: str, prefix: str = "") -> None:
+        import os
+
         _check(self.checkpoint_every >= 1, where, prefix + "checkpoint_every", "must be >= 1")
-        _check(self.threads >= 1, where, prefix + "threads", "must be >= 1")
+        cores = os.cpu_count() or 1
+        _check(1 <= self.threads <= cores, where, prefix + "threads",
+               f"must be in 1..{cores} (this machine's CPU cores), got {self.threads}")
         import re
 
         _check(re.fullmatch(r"cpu|cuda(:\d+)?|mps", self.device) is not None, where, prefix + "device",

@@ -5,6 +5,8 @@ Every error names the file (or the command-line option) and the dotted field, in
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import types
 import typing
 from pathlib import Path
@@ -13,6 +15,44 @@ from typing import Any
 import yaml
 
 from harness.errors import ConfigError
+
+
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")  # 1e-3, 5E2, .5: YAML 1.1 reads some as text
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses a mapping with a key twice (YAML says keys are unique; PyYAML keeps
+    the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark)
+            if isinstance(key, (str, int, float, bool)):
+                seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml_text(text: str, where: str):
+    """YAML text -> data (unique keys); malformed YAML is one ConfigError naming `where`, the line and the problem."""
+    try:
+        return yaml.load(text, Loader=UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{where}: malformed YAML{at}: {problem}") from None
+
+
+def read_text_utf8(path: Path) -> str:
+    """A text file as UTF-8; another encoding is one ConfigError naming the file and the byte."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
 
 
 def _type_name(tp: Any) -> str:
@@ -32,7 +72,10 @@ def _coerce(value: Any, tp: Any, where: str, field: str) -> Any:
             try:
                 return _coerce(value, arg, where, field)
             except ConfigError as exc:
-                errors.append(str(exc))
+                # the error of the alternative the value is shaped like says what is wrong with it
+                matches = isinstance(value, dict) and dataclasses.is_dataclass(arg) or \
+                    isinstance(value, list) and typing.get_origin(arg) is list
+                errors.insert(0, str(exc)) if matches else errors.append(str(exc))
         raise ConfigError(errors[0] if errors else f"{where}: field '{field}' has an invalid value {value!r}")
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
@@ -54,8 +97,12 @@ def _coerce(value: Any, tp: Any, where: str, field: str) -> Any:
     if tp is Any:
         return value
     if tp is float:
+        if isinstance(value, str) and NUMBER.fullmatch(value.strip()):
+            value = float(value)  # scientific notation that YAML 1.1 leaves as text (1e-3)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: field '{field}' must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{where}: field '{field}' must be a finite number, got {value!r}")
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -110,13 +157,7 @@ def read_yaml(path: Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path}: malformed YAML{at}: {problem}") from None
+    data = load_yaml_text(read_text_utf8(path), str(path))
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -136,11 +177,15 @@ def parse_set(assignment: str) -> tuple[str, Any]:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
+    if isinstance(value, str) and NUMBER.fullmatch(value.strip()):
+        value = float(value) if any(c in value for c in ".eE") else int(value)  # 1e-3: YAML 1.1 reads it as text
     return key, value
 
 
 def apply_override(data: dict, key: str, value: Any, where: str) -> None:
-    """Set `data[a][b][c] = value` for key `a.b.c`, creating mappings on the way."""
+    """Set `data[a][b][c] = value` for key `a.b.c`, creating mappings on the way. A mapping given for a mapping
+    is merged into it key by key (`--set 'search={population: 4}'` changes the population only); an empty
+    one sets nothing and is refused, never a silent reset of the section."""
     parts = key.split(".")
     node = data
     for part in parts[:-1]:
@@ -150,6 +195,18 @@ def apply_override(data: dict, key: str, value: Any, where: str) -> None:
         if not isinstance(child, dict):
             raise ConfigError(f"{where}: cannot set '{key}': '{part}' is not a mapping")
         node = child
+    if isinstance(value, dict):
+        if not value:
+            raise ConfigError(f"{where}: '{key}' is given an empty mapping, which sets nothing; set its fields, e.g. "
+                              f"--set {key}.FIELD=VALUE ('harness config' lists them)")
+        if isinstance(node.get(parts[-1]), dict):
+            for k, v in value.items():
+                apply_override(node, f"{parts[-1]}.{k}", v, where)
+            return
+        node[parts[-1]] = {}
+        for k, v in value.items():
+            apply_override(node, f"{parts[-1]}.{k}", v, where)
+        return
     node[parts[-1]] = value
 
 

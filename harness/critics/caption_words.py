@@ -1,8 +1,12 @@
 """Caption words: the content words the region_word and word_label critics compare against.
 
-Words are lower-cased alphabetic runs; content words are those not in a small stop-word list
-(articles, prepositions, pronouns, auxiliaries). Fallback, documented: a caption whose every word
-is a stop word uses all its words; a caption with no word at all is a HarnessError.
+Words follow Unicode: runs of letters (any script; apostrophes and hyphens inside a word kept),
+lower-cased, and every character of a script written without spaces (Han, Hiragana, Katakana) is a
+word of its own, as BERT's basic tokenizer splits CJK text; digits and punctuation are not words.
+Content words are those not in a small English stop-word list (articles, prepositions, pronouns,
+auxiliaries). Fallback, documented: a caption whose every word is a stop word uses all its words; a
+caption with no word at all is a HarnessError. `latin_script` says whether a caption is written in
+the Latin script the default models were trained on.
 """
 from __future__ import annotations
 
@@ -18,12 +22,22 @@ and or but nor so yet as than then there here is are was were be been being am d
 it its it's he she they them his her their we us our you your i me my mine its while very just also
 """.split())
 
-_WORD = re.compile(r"[a-z]+(?:['-][a-z]+)*")
+# Han (CJK unified ideographs and extensions, compatibility), Hiragana, Katakana: no spaces between words
+_CJK = ("\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f")
+_LETTERS = r"[^\W\d_]"
+_WORD = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}]){_LETTERS})+(?:['’-](?:(?![{_CJK}]){_LETTERS})+)*")
 
 
 def words(caption: str) -> list[str]:
-    """All words of `caption`, lower-cased, in order."""
+    """All words of `caption`, lower-cased, in order (any script; CJK characters one word each)."""
     return _WORD.findall(caption.lower())
+
+
+def latin_script(caption: str) -> bool:
+    """Whether every letter of the caption is Latin (the script the default CLIP and BERT were trained on)."""
+    import unicodedata
+
+    return all(not ch.isalpha() or "LATIN" in unicodedata.name(ch, "") for ch in caption)
 
 
 @dataclass(frozen=True)

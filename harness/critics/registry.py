@@ -81,6 +81,9 @@ class Scorer:
         for name, critic in self.critics.items():
             with phase(timer, f"{name} (text, scoring)"):
                 out[name] = critic.score(images, ctx, features).double().numpy()
+            if not np.isfinite(out[name]).all():
+                raise RuntimeError(f"critic {name} gave {int((~np.isfinite(out[name])).sum())} non-finite score(s); "
+                                   "its settings or models produce NaN/inf (a score must be a finite number)")
         return out
 
 

@@ -37,9 +37,9 @@ class WordLabelCritic(Critic):
     def label_similarity(self, context: CaptionContext) -> torch.Tensor:
         """[C]: for each label, its best cosine with a content word of the caption."""
         def compute():
-            tokens = self.words.embed_tokens(list(context.words.tokens))
-            content = tokens[list(context.words.content_index)]
-            return (self.label_embeddings() @ content.T).max(dim=1).values
+            tokens = self.words.embed_tokens(list(context.words.tokens))  # a long caption: the words that fit
+            index = [i for i in context.words.content_index if i < len(tokens)] or list(range(len(tokens)))
+            return (self.label_embeddings() @ tokens[index].T).max(dim=1).values
         return context.get("word_label_sim", compute)
 
     def _score(self, features: Features, context: CaptionContext) -> torch.Tensor:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pickle
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -77,3 +78,32 @@ def run_job(rundir: RunDir, suite: str, job: Job, system, every: int, callbacks=
     result, rows = compute_job(suite, job, system, every, state, rundir, callbacks)
     rundir.write_job(job.key, job.caption.text, result, rows)
     return result, resumed
+
+
+def restore_job(rundir: RunDir, job: Job, system, record: dict, problems: dict[str, str]) -> bool:
+    """Restore the images and result.json of a finished job from its latents.npz (re-decoded: the image is a
+    function of the latent) and its manifest record; False when the latents or the archive rows themselves
+    are gone (the job must run again)."""
+    import numpy as np
+
+    from harness.rundir import layout
+    from harness.rundir.files import save_png, write_json
+    from harness.search.loop import quantize, to_uint8
+
+    if system is None or layout.LATENTS in problems or layout.JOB_ARCHIVE in problems:
+        return False
+    folder = rundir.job_dir(job.key)
+    with np.load(folder / layout.LATENTS) as data:
+        latents, selected = data["latents"], int(data["selected"])
+    images = [name for name in problems if name.endswith(".png")]
+    if images:
+        decoded = to_uint8(quantize(system.generator.decode(latents)))
+        for name in images:
+            index = selected if name == layout.SELECTED_PNG else int(Path(name).stem)
+            save_png(folder / name, decoded[index])
+    if layout.RESULT in problems:
+        write_json(folder / layout.RESULT, {
+            **job.key.record(), "caption": job.caption.text, "pick": job.method.pick,
+            "selected": record.get("selected", selected), "picks": record.get("picks", {}),
+            "evaluations": record.get("evaluations"), "selected_scores": record.get("selected_scores", {})})
+    return True

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.executors.job import Job, run_job
+from harness.executors.job import Job, restore_job, run_job
 from harness.executors.observer import NULL, Observer
 from harness.rundir import JobKey, RunDir
 from harness.rundir import manifest as mf
@@ -43,11 +43,32 @@ def finish_job(rundir: RunDir, manifest: dict, rec: dict, job: Job, result, resu
     rundir.checkpoint_path(job.key).unlink(missing_ok=True)
 
 
+def verify_finished(rundir: RunDir, suite, jobs: list[Job], records: dict, system, observer: Observer) -> None:
+    """A job counted finished must still have its files: a missing or unreadable output is restored from the
+    job's latents.npz where it can be, otherwise the job is marked to run again; either way the run says so."""
+    for job in jobs:
+        rec = records[job.key]
+        if rec["status"] != "done":
+            continue
+        population = 1 if job.method.algorithm == "single" else suite.run.search.population
+        problems = rundir.job_problems(job.key, population)
+        if not problems:
+            continue
+        listing = ", ".join(f"{name} {what}" for name, what in sorted(problems.items())[:3]) + \
+            (f" and {len(problems) - 3} more" if len(problems) > 3 else "")
+        if restore_job(rundir, job, system, rec, problems):
+            observer.note(f"{job.key.label}: {listing}: restored from latents.npz")
+        else:
+            rec.update(status="pending", restored=None)
+            observer.note(f"{job.key.label}: {listing}: cannot be restored, the job runs again")
+
+
 def run_jobs_local(rundir: RunDir, suite, jobs: list[Job], system, manifest: dict,
                    observer: Observer = NULL) -> RunOutcome:
     outcome = RunOutcome(rundir.path)
     start = time.time()
     records = job_records(manifest)
+    verify_finished(rundir, suite, jobs, records, system, observer)
     observer.jobs_started(len(jobs))
     for job in jobs:
         rec = records[job.key]

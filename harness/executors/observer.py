@@ -19,5 +19,8 @@ class Observer:
     def phase(self, name: str) -> None:
         """A phase after the jobs begins: 'metrics', 'report'."""
 
+    def note(self, message: str) -> None:
+        """Something the user should know about the run (a job restored or rerun on resume)."""
+
 
 NULL = Observer()

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 from harness.executors.job import Job, load_checkpoint
-from harness.executors.local import RunOutcome, finish_job, job_records
+from harness.executors.local import RunOutcome, finish_job, job_records, verify_finished
 from harness.executors.observer import NULL, Observer
 from harness.rundir import RunDir
 from harness.rundir import manifest as mf
@@ -66,6 +66,7 @@ def run_jobs_ray(rundir: RunDir, suite, jobs: list[Job], manifest: dict, opts: R
 
     outcome = RunOutcome(rundir.path)
     records = job_records(manifest)
+    verify_finished(rundir, suite, jobs, records, None, observer)  # no local models here: damaged jobs rerun
     env = {k: os.environ[k] for k in ENV_KEYS if k in os.environ}
     started_here = not ray.is_initialized()
     if started_here:

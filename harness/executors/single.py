@@ -20,14 +20,14 @@ def history_rows(result: SearchResult, key: JobKey) -> pd.DataFrame:
                      ignore_index=True)
 
 
-def write_search(out: Path, result: SearchResult, system: System, method, seed: int) -> None:
+def write_search(out: Path, result: SearchResult, system: System, method, seed: int, warnings=()) -> None:
     """The search's output folder: manifest (kind search), archive (the run archive's schema), images."""
     rundir = RunDir(out)
     key = JobKey(CAPTION_ID, method.name, int(seed))
     with rundir:
         prepare_search_out(out, clear=True)
         suite = {"name": "search", "version": 1, "folder": None, "description": "harness search",
-                 "captions": [{"id": CAPTION_ID, "caption": result.caption, "tags": []}], "warnings": []}
+                 "captions": [{"id": CAPTION_ID, "caption": result.caption, "tags": []}], "warnings": list(warnings)}
         manifest = mf.base_manifest("search", suite, system.config, [method], [seed], [key], system.models.describe())
         manifest["jobs"][0].update(folder=".", status="done", attempts=1, evaluations=result.evaluations,
                                    selected=result.selected, picks=result.picks,
@@ -43,7 +43,7 @@ def write_search(out: Path, result: SearchResult, system: System, method, seed: 
 
 def search_caption(caption: str, method: str = "four_objective", models: str = "tiny", seed: int = 0,
                    out: Path | None = None, sets: list[str] | tuple = (), device: str | None = None,
-                   callbacks=(), system: System | None = None) -> SearchResult:
+                   callbacks=(), system: System | None = None, warnings=()) -> SearchResult:
     """Turn `caption` into an image with `method`; write the outputs to `out` when given.
 
     sets: `key=value` overrides of any RunConfig field, e.g. "search.generations=5".
@@ -56,5 +56,5 @@ def search_caption(caption: str, method: str = "four_objective", models: str = "
     result = run_search(caption, method_cfg, system.scorer, system.generator, system.config.search, seed,
                         callbacks=callbacks)
     if out is not None:
-        write_search(Path(out), result, system, method_cfg, seed)
+        write_search(Path(out), result, system, method_cfg, seed, warnings)
     return result

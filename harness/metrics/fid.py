@@ -109,8 +109,12 @@ def reference_extractor(path: Path) -> str | None:
     """The extractor a built reference (.npz) was made with, if it says."""
     path = Path(path).expanduser()
     if path.is_file() and path.suffix == ".npz":
-        with np.load(path) as data:
-            return str(data["extractor"]) if "extractor" in data else None
+        try:
+            with np.load(path) as data:
+                return str(data["extractor"]) if "extractor" in data else None
+        except Exception:  # a torn or foreign file: any reader error
+            raise HarnessError(f"{path} is not a readable .npz statistics file; build it again with 'harness "
+                               "reference build'") from None
     return None
 
 
@@ -169,6 +173,29 @@ def extract_list(extractor: nn.Module, images: list[torch.Tensor]) -> torch.Tens
     return out
 
 
+def load_image(path: Path) -> torch.Tensor:
+    """A real image of a reference set -> float32 [3, H, W] in [0, 1], whatever its mode: 16-bit and 32-bit
+    grey (I;16, I, F) scaled from their full range, not clipped at 255; palette and alpha images as RGB.
+    An unreadable file is one line naming it: a reference set is never built from some of its images."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im.load()
+            if im.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+                grey = np.asarray(im, dtype=np.float64) / (65535.0 if im.mode.startswith("I;16") or
+                                                           np.asarray(im).max() > 255 else 255.0)
+                arr = np.repeat(grey[..., None], 3, axis=2)
+            elif im.mode == "F":
+                arr = np.repeat(np.asarray(im, dtype=np.float64)[..., None], 3, axis=2)
+            else:
+                arr = np.asarray(im.convert("RGB"), dtype=np.float64) / 255.0
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
+        raise HarnessError(f"{path} is not a readable image ({' '.join(str(exc).split())[:80]}); remove or replace it, "
+                           "then build the reference again (it is never built from part of the folder)") from None
+    return torch.from_numpy(np.clip(arr, 0.0, 1.0).astype(np.float32)).permute(2, 0, 1).contiguous()
+
+
 def folder_images(folder: Path) -> list[Path]:
     return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 
@@ -184,10 +211,11 @@ def folder_hash(files: list[Path], root: Path) -> str:
 
 def load_reference(spec: str, extractor: nn.Module, cache_dir: Path) -> dict:
     """{'features': [N, d]} or {'mu', 'sigma'} for a reference folder or .npz, cached by content hash."""
-    from harness.rundir.files import atomic_write_bytes, load_png
+    from harness.rundir.files import atomic_write_bytes
 
     path = Path(spec).expanduser()
     if path.is_file() and path.suffix == ".npz":
+        reference_extractor(path)  # a torn or foreign file: one line
         data = np.load(path)
         built_with = str(data["extractor"]) if "extractor" in data else None
         name = getattr(extractor, "name", type(extractor).__name__)
@@ -214,11 +242,14 @@ def load_reference(spec: str, extractor: nn.Module, cache_dir: Path) -> dict:
     if cached.is_file():
         return {"features": torch.from_numpy(np.load(cached)["features"]).double(), "source": str(path),
                 "cache": str(cached), "sha256": contents}
-    feats = extract_list(extractor, [load_png(p) for p in files])
+    feats = extract_list(extractor, [load_image(p) for p in files])
     import io
+
+    from harness.models.tiny import writable_cache
 
     buf = io.BytesIO()
     np.savez(buf, features=feats.numpy())
+    writable_cache(cached.parent)
     atomic_write_bytes(cached, buf.getvalue())
     return {"features": feats, "source": str(path), "cache": str(cached), "sha256": contents}
 
@@ -234,14 +265,14 @@ def file_sha256(path: Path) -> str:
 def build_reference(folder: Path, extractor: nn.Module, out: Path) -> dict:
     """Features of a folder of real images, written to `out` (.npz: features, extractor, n, source) for
     `metrics.reference`; any later run with the same features reads it instead of the images."""
-    from harness.rundir.files import load_png, write_npz
+    from harness.rundir.files import write_npz
 
     folder = Path(folder).expanduser()
     files = folder_images(folder) if folder.is_dir() else []
     if len(files) < 2:
         raise HarnessError(f"{folder}: a reference needs a folder of at least 2 images "
                            f"({', '.join(sorted(IMAGE_SUFFIXES))}), found {len(files)}")
-    feats = extract_list(extractor, [load_png(p) for p in files])
+    feats = extract_list(extractor, [load_image(p) for p in files])
     name = getattr(extractor, "name", type(extractor).__name__)
     write_npz(Path(out), features=feats.numpy(), extractor=np.array(name), n=np.int64(len(files)),
               source=np.array(str(folder)))

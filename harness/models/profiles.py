@@ -198,6 +198,9 @@ def generator_files(spec: ModelSpec) -> list[Path]:
     if spec.generator.startswith("random:"):
         return []
     if pickle_path is not None:
+        if pickle_path.is_dir():
+            raise HarnessError(f"StyleGAN2-ADA network pickle {pickle_path} is a folder, not a file; pass "
+                               "--set models.generator=stylegan2_ada:PATH to the network-snapshot-*.pkl inside it")
         if not pickle_path.is_file():
             raise WeightsMissingError(f"StyleGAN2-ADA network pickle {pickle_path} does not exist; pass "
                                       "--set models.generator=stylegan2_ada:PATH to a network-snapshot-*.pkl")
@@ -213,6 +216,14 @@ def weight_files(spec: ModelSpec, evaluator: tuple[str, str | None] | None = Non
 
     Raises one WeightsMissingError naming every missing model and how to get it.
     """
+    ids = spec.ids()
+    labels = {"clip": ids["clip"], "classifier": ids["classifier"], "words": ids["words"], "generator": ids["generator"]}
+    if evaluator is not None:
+        labels["evaluator"] = clip_id(*evaluator)
+    from harness.models.judges import judge_files, panel_entry
+
+    for judge in judges:
+        labels[f"judge {judge[0]}"] = panel_entry(*judge)[0]
     checks = {"clip": lambda: clip_files(spec.clip, spec.clip_pretrained),
               "classifier": lambda: classifier_files(spec),
               "words": lambda: sorted(p for p in words_folder(spec.words).iterdir()
@@ -220,8 +231,6 @@ def weight_files(spec: ModelSpec, evaluator: tuple[str, str | None] | None = Non
               "generator": lambda: generator_files(spec)}
     if evaluator is not None:
         checks["evaluator"] = lambda: clip_files(*evaluator)
-    from harness.models.judges import judge_files
-
     for judge in judges:
         checks[f"judge {judge[0]}"] = lambda judge=judge: judge_files(*judge)
     files, missing = {}, []
@@ -231,7 +240,12 @@ def weight_files(spec: ModelSpec, evaluator: tuple[str, str | None] | None = Non
         except WeightsMissingError as exc:
             text = str(exc) if key != "evaluator" else str(exc).replace("models.clip_pretrained",
                                                                         "metrics.evaluator_pretrained")
-            missing.append(f"{key}: {text}")
+            missing.append((key, labels.get(key, key), text))
     if missing:
-        raise WeightsMissingError(f"{len(missing)} model(s) missing — " + " | ".join(missing))
+        names = ", ".join(f"{key} ({label})" for key, label, _ in missing)
+        hint = ("run offline with --models tiny (small test models), or get them with 'harness models fetch "
+                f"{spec.profile}' where a network is available") if spec.profile == "default" else \
+            "place the files named below, or run with --models tiny"
+        raise WeightsMissingError(f"{len(missing)} model(s) missing from the local caches: {names}; {hint}",
+                                  details=[f"{key}: {text}" for key, _, text in missing])
     return files

@@ -78,11 +78,34 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("HARNESS_CACHE", Path.home() / ".cache" / "harness"))
 
 
+def writable_cache(folder: Path) -> Path:
+    """`folder` (under $HARNESS_CACHE) created and writable, else one line saying what to set."""
+    from harness.errors import HarnessError
+
+    folder = Path(folder)
+    probe = folder
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise HarnessError(f"the model cache {folder} cannot be created: {probe} is a file, not a folder; set "
+                           "HARNESS_CACHE to a writable folder (default ~/.cache/harness)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".probe-", dir=folder)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise HarnessError(f"the model cache {folder} is not writable ({(exc.strerror or str(exc)).lower()}); set "
+                           "HARNESS_CACHE to a writable folder (default ~/.cache/harness)") from None
+    return folder
+
+
 def _atomic_dir(target: Path, build) -> Path:
-    """Build into a temporary folder beside `target`, then rename it into place."""
+    """Build into a temporary folder beside `target`, then rename it into place (a cache that only holds models
+    already built may be read-only)."""
     if target.is_dir():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    writable_cache(target.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         build(tmp)

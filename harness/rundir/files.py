@@ -74,12 +74,21 @@ def save_png(path: Path, image) -> None:
 
 
 def load_png(path: Path):
-    """PNG -> float32 torch tensor [3, H, W] in [0, 1]."""
+    """A stored PNG -> float32 torch tensor [3, H, W] in [0, 1]; a torn or foreign file is one line naming it."""
     import torch
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
-    with Image.open(path) as im:
-        arr = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
+    from harness.errors import HarnessError
+
+    try:
+        with Image.open(path) as im:
+            arr = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
+    except (OSError, UnidentifiedImageError, SyntaxError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise HarnessError(f"{path} is not a readable image ({' '.join(str(exc).split())[:80]}); rerun `harness run` "
+                           "with the suite that made this folder (--out it) to restore it from latents.npz, or "
+                           "remove its job folder to rerun the job") from None
     return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
 
 

@@ -138,6 +138,11 @@ def refusal(old: dict, suite) -> str | None:
         if c.id in texts and texts[c.id] != c.text:
             return f"caption '{c.id}' now reads {c.text!r}, but the run has {texts[c.id]!r}; give the new text a new id"
     new = run_config(suite.run)
+    old_profile = old.get("config", {}).get("models", {}).get("profile")
+    if old_profile and old_profile != suite.run.models.profile:
+        return (f"it holds a run made with --models {old_profile} (this command asks for "
+                f"--models {suite.run.models.profile}); rerun with --models {old_profile} to resume it, or give this "
+                "run its own folder, e.g. --out {path}-" + suite.run.models.profile)
     for section, value in new.items():
         if old.get("config", {}).get(section) != value:
             return f"config section '{section}' differs"

@@ -45,32 +45,94 @@ def check_writable(path: Path) -> None:
         raise HarnessError(f"cannot write to {path}: {exc.strerror.lower()} in {probe}; choose another --out") from None
 
 
+def foreign_entry(folder: Path, allowed) -> Path | None:
+    """The first entry of `folder` (sorted) that `allowed(path)` does not accept, or None; the lock file of a
+    harness process is never foreign."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    for p in sorted(folder.iterdir()):
+        if p.name != layout.LOCK and not allowed(p):
+            return p
+    return None
+
+
+def refuse_foreign(folder: Path, command: str, allowed, option: str = "--out") -> None:
+    """One line, naming the first file, when `folder` holds something `harness COMMAND` did not write: nothing the
+    harness did not write is ever overwritten."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{option} {folder} is a file, not a folder; choose another {option}")
+    first = foreign_entry(folder, allowed)
+    if first is not None:
+        raise ConfigError(f"{option} {folder} holds {first.name!r}, which harness {command} did not write; nothing "
+                          f"there is overwritten: choose an empty or new folder for {option}")
+
+
+def is_run_directory(path: Path) -> bool:
+    """Is `path` a folder harness run wrote (a manifest of kind run)?"""
+    try:
+        manifest = RunDir(path).read_manifest() if Path(path).is_dir() else None
+    except HarnessError:
+        return False
+    return manifest is not None and manifest.get("kind", "run") == "run"
+
+
 class RunDir:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._lock_fd: int | None = None
+        self._created = False
         self._folders: dict[JobKey, str] = {}
 
     # ---- lock -------------------------------------------------------------------------------
     def lock(self) -> "RunDir":
+        """Take the directory's lock (creating the directory); released, and its file removed, by unlock()."""
+        self._created = not self.path.exists()
         self.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path / layout.LOCK, os.O_CREAT | os.O_RDWR, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise HarnessError(f"run directory {self.path} is in use by another harness process; wait for it "
-                               "to finish or choose another --out") from None
+        path = self.path / layout.LOCK
+        while True:
+            fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                self._remove_if_created()
+                raise HarnessError(f"run directory {self.path} is in use by another harness process; wait for it "
+                                   "to finish or choose another --out") from None
+            held = os.fstat(fd)
+            try:
+                now = os.stat(path)
+            except FileNotFoundError:
+                now = None
+            if now is not None and (now.st_ino, now.st_dev) == (held.st_ino, held.st_dev):
+                break
+            os.close(fd)  # the holder released and removed the file between our open and flock: take the new one
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._lock_fd = fd
         return self
 
     def unlock(self) -> None:
+        """Release the lock and remove its file (no `.lock` is left behind); a directory this lock created and
+        nothing was written into is removed too, so a refused or failed start leaves nothing."""
         if self._lock_fd is not None:
+            try:
+                os.unlink(self.path / layout.LOCK)
+            except FileNotFoundError:
+                pass
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             os.close(self._lock_fd)
             self._lock_fd = None
+            self._remove_if_created()
+
+    def _remove_if_created(self) -> None:
+        if self._created:
+            try:
+                self.path.rmdir()  # only when empty
+            except OSError:
+                pass
+            self._created = False
 
     def __enter__(self):
         return self.lock()
@@ -101,8 +163,8 @@ class RunDir:
         if not self.manifest_path.is_file():
             return None
         try:
-            manifest = normalize(json.loads(self.manifest_path.read_text()))
-        except (json.JSONDecodeError, AttributeError, TypeError):
+            manifest = normalize(json.loads(self.manifest_path.read_text(encoding="utf-8")))
+        except (json.JSONDecodeError, AttributeError, TypeError, UnicodeDecodeError):
             raise HarnessError(f"{self.manifest_path} is not a harness manifest; the directory was not written by "
                                "harness, or was edited: choose another --out") from None
         self._remember(manifest)
@@ -140,8 +202,54 @@ class RunDir:
             "picks": result.picks, "evaluations": result.evaluations, "selected_scores": result.selected_scores})
         write_parquet(folder / layout.JOB_ARCHIVE, rows)
 
+    def job_problems(self, key: JobKey, population: int | None = None) -> dict[str, str]:
+        """What is missing or unreadable among a finished job's outputs: {file: problem} (empty when whole).
+        Checked on resume, so a job counted finished really has its files: the selected image and the
+        population images (decodable PNGs), latents.npz, result.json and the job's archive rows."""
+        import numpy as np
+        from PIL import Image
+
+        folder, problems = self.job_dir(key), {}
+        pngs = [layout.SELECTED_PNG]
+        if population is not None:
+            pngs += [layout.population_png(i) for i in range(population)]
+        for name in pngs:
+            path = folder / name
+            if not path.is_file():
+                problems[name] = "missing"
+                continue
+            try:
+                with Image.open(path) as im:
+                    im.load()
+            except Exception as exc:  # torn or foreign: any decoder error
+                problems[name] = f"unreadable ({type(exc).__name__})"
+        if not (folder / layout.LATENTS).is_file():
+            problems[layout.LATENTS] = "missing"
+        else:
+            try:
+                with np.load(folder / layout.LATENTS) as data:
+                    data["latents"], data["selected"]
+            except Exception:  # torn or foreign: any reader error
+                problems[layout.LATENTS] = "unreadable"
+        try:
+            result = json.loads((folder / layout.RESULT).read_text(encoding="utf-8"))
+            if not isinstance(result, dict) or "selected" not in result:
+                raise ValueError
+        except FileNotFoundError:
+            problems[layout.RESULT] = "missing"
+        except Exception:
+            problems[layout.RESULT] = "unreadable"
+        if not (folder / layout.JOB_ARCHIVE).is_file():
+            problems[layout.JOB_ARCHIVE] = "missing"
+        else:
+            try:
+                read_parquet(folder / layout.JOB_ARCHIVE)
+            except HarnessError:
+                problems[layout.JOB_ARCHIVE] = "unreadable"
+        return problems
+
     def job_archive(self, key: JobKey) -> pd.DataFrame:
-        return pd.read_parquet(self.job_dir(key) / layout.JOB_ARCHIVE)
+        return read_parquet(self.job_dir(key) / layout.JOB_ARCHIVE)
 
     # ---- archive ----------------------------------------------------------------------------
     def write_archive(self, keys: list[JobKey]) -> Path:
@@ -155,7 +263,7 @@ class RunDir:
         path = self.path / layout.ARCHIVE
         if not path.is_file():
             raise HarnessError(f"{self.path} has no {layout.ARCHIVE}; is it a run directory? (harness run writes one)")
-        return pd.read_parquet(path, columns=columns)
+        return read_parquet(path, columns=columns)
 
     def job_values(self) -> pd.DataFrame:
         """One row per finished job: method, caption_id, caption, seed, the selected scores, and
@@ -174,11 +282,30 @@ class RunDir:
 
     def read_metrics(self) -> dict | None:
         path = self.path / layout.METRICS
-        return json.loads(path.read_text()) if path.is_file() else None
+        if not path.is_file():
+            return None
+        try:
+            metrics = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise HarnessError(f"{path} is not readable JSON ({type(exc).__name__}); recompute it with `harness "
+                               f"metrics {self.path}` (model outputs are cached), or remove the file") from None
+        if not isinstance(metrics, dict):
+            raise HarnessError(f"{path} is not a harness metrics file; recompute it with `harness metrics {self.path}`")
+        return metrics
 
     def write_metrics(self, metrics: dict) -> Path:
         write_json(self.path / layout.METRICS, metrics)
         return self.path / layout.METRICS
+
+
+def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A Parquet file of the run directory; a torn or foreign file is one line naming it and the way out."""
+    try:
+        return pd.read_parquet(path, columns=columns)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError; a torn file an OSError
+        reason = " ".join(str(exc).split())[:120]
+        raise HarnessError(f"{path} is not a readable Parquet file ({reason}); rerun `harness run` with the suite that "
+                           "made this folder (--out it) to rebuild it from the job folders, or remove the file") from None
 
 
 def existing_run(path: Path, allow_live: bool = False) -> tuple[RunDir, dict]:

@@ -12,8 +12,6 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from harness.errors import ConfigError
 
 
@@ -35,12 +33,9 @@ def guess_format(path: Path) -> str:
 
 
 def read_yaml_captions(path: Path) -> list[Caption]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: malformed YAML{at}") from None
+    from harness.config.typed import load_yaml_text
+
+    data = load_yaml_text(path.read_text(encoding="utf-8"), str(path))
     if data is None:
         data = []
     if isinstance(data, dict) and "captions" in data:

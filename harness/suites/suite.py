@@ -18,6 +18,7 @@ from harness.suites.captions import FORMATS, Caption, control_character, load_ca
 
 SUITE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 CAPTION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a folder name in the run directory
+MAX_ID = 100  # characters in a caption id (a folder name; file names take at most 255 bytes)
 
 
 @dataclass
@@ -152,6 +153,9 @@ def load_suite(path: Path, methods: str | None = None, seeds: str | None = None,
         if not CAPTION_ID.fullmatch(c.id):
             raise ConfigError(f"{cap_path}: caption id '{c.id}' may use only letters, digits, '-', '_' and '.', "
                               "and must start with a letter or digit")
+        if len(c.id) > MAX_ID:
+            raise ConfigError(f"{cap_path}: caption id '{c.id[:20]}...' has {len(c.id)} characters; ids name folders, "
+                              f"so at most {MAX_ID} (file systems take 255 bytes a name): shorten it")
         seen.add(c.id)
     if limit is not None:
         if limit < 1:
@@ -176,8 +180,8 @@ def load_suite(path: Path, methods: str | None = None, seeds: str | None = None,
         raise ConfigError(str(exc).replace(f"{where}:", f"{where}: overrides/metrics:", 1)) from None
     run = build_run_config(base, sets=sets, where="--set" if sets else where, models__profile=models, device=device)
 
-    from harness.suites.tokens import check_caption_lengths
-
+    from harness.suites.tokens import check_caption_lengths, script_warnings
 
     captions, warnings = check_caption_lengths(captions, run, cfg.long_captions, str(cap_path))
+    warnings += script_warnings(captions, run)
     return Suite(file.parent, cfg, captions, method_cfgs, seed_list, run, warnings)

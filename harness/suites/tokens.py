@@ -43,4 +43,20 @@ def check_caption_lengths(captions: list[Caption], run: RunConfig, policy: str, 
         raise ConfigError(f"{where}: {len(too_long)} caption(s) exceed CLIP's {CONTEXT_LENGTH}-token window: "
                           f"{listing}; shorten them or set long_captions: truncate")
     return captions, [f"{len(too_long)} caption(s) exceed CLIP's {CONTEXT_LENGTH}-token window and are truncated "
-                      f"by CLIP: {listing}"]
+                      f"by CLIP (and, past its 510-subword window, by the word model): {listing}"]
+
+
+def script_warnings(captions: list[Caption], run: RunConfig) -> list[str]:
+    """Captions not in the Latin script, when the profile's English-only models read them (CLIP ViT-B-32/openai
+    and bert-base-uncased, or the tiny models' English vocabularies): they run, and the run says so once."""
+    from harness.critics.caption_words import latin_script
+
+    if run.models.clip is not None and run.models.words is not None:
+        return []  # the user chose both text models
+    other = [c.id for c in captions if not latin_script(c.text)]
+    if not other:
+        return []
+    listing = ", ".join(other[:5]) + (" ..." if len(other) > 5 else "")
+    return [f"{len(other)} caption(s) are not in the Latin script ({listing}): the profile's text models (CLIP and the "
+            "word embedder) were trained on English, so their scores of these captions say little; they run "
+            "(set models.clip and models.words to multilingual models to judge them)"]
