@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+PLUGINS = REPO / "tests" / "plugins" / "colorfulness"  # the example plugin distribution (README: Adding one thing)
 SHARED_CAPTIONS = REPO.parent / "shared" / "data" / "captions"
 
 

@@ -212,7 +212,7 @@ def cases(world):
         ("device name", ["run", suite, "--out", out, "--device", "gpu0"], "device", False),
         ("unknown executor", ["run", suite, "--out", out, "--executor", "slurm"], "--executor 'slurm'", False),
         ("unknown judge", ["run", suite, "--out", out, "--set", "metrics.evaluators=[imagereward]"],
-         "must be one of clipscore, pickscore, hpsv2", False),
+         "no judge 'imagereward'", True),
         ("a judge named twice", ["run", suite, "--out", out, "--set", "metrics.evaluators=[hpsv2, hpsv2]"],
          "names a judge twice", False),
         ("unknown class genome", ["run", suite, "--out", out, "--set", "generator.class_genome=onehot"],

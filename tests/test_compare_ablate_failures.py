@@ -26,7 +26,9 @@ def test_compare_a_run_with_itself_reports_zero_differences(run_dir, tmp_path):
     result = json.loads((out / "compare.json").read_text())[0]
     assert not result["unmatched"]["only_a"] and not result["unmatched"]["only_b"]
     for metrics in result["methods"].values():
-        assert set(metrics) == {"text_image", "image_real", "region_word", "word_label", "clipscore"}
+        # the critics and every held-out judge both runs have
+        assert set(metrics) == {"text_image", "image_real", "region_word", "word_label", "clipscore", "pickscore",
+                                "hpsv2"}
         for e in metrics.values():
             assert e["value"] == 0.0 and e["p_value"] == 1.0 and e["n"] == 4 and e["seeds"] == 2
     md = (out / "compare.md").read_text()

@@ -10,10 +10,33 @@ import pandas as pd
 import pytest
 import torch
 
-from harness.critics import CRITICS, Features
+from harness.critics import SCORE_NAMES, Features
 from harness.generators import GENERATORS
+from helpers import PLUGINS
 
 CAPTION = "a cat is lay on the table."
+PLUGIN_CRITIC = "harness_colorfulness.critic:ColorfulnessCritic"  # the example plugin (tests/plugins), on sys.path
+PLUGIN_METRIC = "harness_colorfulness.metric:FRONT_SHARE"
+PLUGIN_JUDGE = "harness_colorfulness.judge:SaturationJudge"
+
+
+@pytest.mark.parametrize("name", ["pickscore", "hpsv2", PLUGIN_JUDGE])
+def test_judge_contract(name, images, monkeypatch):
+    """Every judge, built-in or plugin: one finite float per image within its range, the same twice, the same
+    whether the batch is split or not; captions come as caption objects."""
+    from harness.models.judges import judge_spec
+    from harness.suites.captions import Caption
+
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    judge = judge_spec(name).load(None, None, "tiny")
+    captions = [Caption(f"c{i}", CAPTION) for i in range(len(images))]
+    scores = np.asarray(judge.score(images, captions), dtype=np.float64)
+    assert scores.shape == (len(images),) and np.isfinite(scores).all()
+    lo, hi = judge.score_range
+    assert (scores >= lo - 1e-6).all() and (scores <= hi + 1e-6).all() and isinstance(judge.id, str)
+    np.testing.assert_array_equal(scores, judge.score(images, captions))
+    split = np.concatenate([judge.score(images[:2], captions[:2]), judge.score(images[2:], captions[2:])])
+    np.testing.assert_allclose(split, scores, atol=1e-4, rtol=1e-5)
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +44,21 @@ def images(tiny_system):
     return tiny_system.generator.decode(tiny_system.generator.initial_latents(6, seed=1))
 
 
-@pytest.mark.parametrize("name", list(CRITICS))
-def test_critic_contract(name, tiny_system, images):
-    critic = tiny_system.scorer.critics[name]
-    ctx = tiny_system.scorer.context(CAPTION)
+@pytest.fixture(scope="module")
+def plugin_scorer(tiny_models, monkeypatch_module):
+    """A Scorer of the built-in critics and the example plugin critic, through the same registration path."""
+    from harness.critics import Scorer
+    from harness.search.system import build_system
+    from helpers import small_config
+
+    monkeypatch_module.syspath_prepend(str(PLUGINS))
+    return build_system(small_config(f"critics.plugins=[{PLUGIN_CRITIC}]"), models=tiny_models).scorer
+
+
+@pytest.mark.parametrize("name", [*SCORE_NAMES, "colorfulness"])
+def test_critic_contract(name, plugin_scorer, images):
+    critic = plugin_scorer.critics[name]
+    ctx = plugin_scorer.context(CAPTION)
     scores = critic.score(images, ctx)
     assert scores.shape == (len(images),) and scores.dtype == torch.float32
     assert torch.isfinite(scores).all()
@@ -75,6 +109,13 @@ def test_generator_contract(name, tiny_generators):
         assert ((info["top_class"] >= 0) & (info["top_class"] < gen.num_classes)).all()
 
 
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
 def test_features_are_shared_between_critics(tiny_system, images):
     ctx = tiny_system.scorer.context(CAPTION)
     critics = tiny_system.scorer.critics
@@ -101,7 +142,7 @@ def _value_entries(obj):
 
 
 @pytest.fixture(scope="module")
-def metric_sections(smoke_run):
+def metric_sections(smoke_run, monkeypatch_module):
     """Every registered metric section computed twice, each time on a fresh context of the smoke run."""
     from harness.config.run import build_run_config
     from harness.config.schema import ModelsConfig
@@ -111,21 +152,25 @@ def metric_sections(smoke_run):
     from harness.rundir import RunDir
     from harness.rundir.archive import selected_rows
 
+    monkeypatch_module.syspath_prepend(str(PLUGINS))
     out, ref = smoke_run
     rundir = RunDir(out)
     manifest = rundir.read_manifest()
     cfg = build_run_config({"metrics": manifest["config"]["metrics"]}).metrics
     evaluator = load_evaluator(cfg, from_dict(ModelsConfig, manifest["config"]["models"], "manifest"), "cpu")
+    from harness.metrics.registry import plugin_section
+
+    sections = [*METRICS.values(), plugin_section(PLUGIN_METRIC)]  # the example plugin's section too
     runs = []
     for _ in range(2):
         archive = rundir.read_archive()
         ctx = MetricContext(rundir, cfg, manifest, archive, selected_rows(archive), evaluator, str(ref), out / "cache")
-        runs.append({name: section(ctx) for name, section in METRICS.items()})
+        runs.append({section.name: section.compute(ctx) for section in sections})
         pd.testing.assert_frame_equal(archive, rundir.read_archive())  # a section never changes the archive
     return runs
 
 
-@pytest.mark.parametrize("name", list(__import__("harness.metrics.registry", fromlist=["METRICS"]).METRICS))
+@pytest.mark.parametrize("name", [*__import__("harness.metrics.registry", fromlist=["METRICS"]).METRICS, "front_share"])
 def test_metric_contract(name, metric_sections):
     first, second = metric_sections
     section = first[name]

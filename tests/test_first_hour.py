@@ -4,16 +4,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
 
 import pytest
 
-from helpers import REPO, make_suite
+from helpers import REPO, console_script, make_suite
 
-HARNESS = shutil.which("harness") or "harness"
+HARNESS = console_script()  # beside sys.executable: an un-activated venv finds it
 
 
 @pytest.mark.slow

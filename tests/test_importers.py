@@ -46,7 +46,7 @@ def test_text_fixture(tmp_path):
     path = tmp_path / "prompts.txt"
     path.write_text("a cat\n\n  a dog  \n")
     assert [c.text for c in load_captions(path)] == ["a cat", "a dog"]
-    with pytest.raises(ConfigError, match="unknown captions format"):
+    with pytest.raises(ConfigError, match="must be one of yaml, parti, geneval, text or an importer plugin"):
         load_captions(path, fmt="csv")
 
 

@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "harness"
 
 # bottom up; the run directory is the contract after the search, suites read captions into it
 LAYERS = [
-    ["harness", "harness.errors"],
+    ["harness", "harness.errors", "harness.plugins"],
     ["harness.config"],
     ["harness.models"],
     ["harness.generators", "harness.critics"],

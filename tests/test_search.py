@@ -11,14 +11,14 @@ import pandas as pd
 import pytest
 
 from harness.config.methods import load_method
-from harness.critics import CRITICS, SCORE_NAMES
+from harness.critics import BUILTIN, SCORE_NAMES
 from harness.metrics.hypervolume import hypervolume
 from harness.rundir import ARCHIVE_COLUMNS
 from harness.search import Callback, run_search
 from helpers import REPO, small_config, tree_digest
 
 CAPTION = "a cat is lay on the table."
-RANGES = [CRITICS[n].score_range for n in SCORE_NAMES]
+RANGES = [spec.load().score_range for spec in BUILTIN]
 
 
 class RowCounter:
@@ -50,7 +50,7 @@ def test_forward_passes_per_image_and_per_caption(tiny_models):
         del tiny_models.clip.model.encode_text, tiny_models.words.embed_tokens
     n = 6 + 5 * 2
     assert result.evaluations == n
-    crops = cfg.critics.region_word.grid ** 2 + int(cfg.critics.region_word.center)
+    crops = system.config.critics.region_word.grid ** 2 + int(system.config.critics.region_word.center)
     assert gen.rows == n  # one generator pass per image
     assert cls.rows == n  # one classifier pass per image, shared by image_real and word_label
     assert vis.rows == n * (1 + crops)  # one full-image CLIP pass + one per crop

@@ -17,10 +17,8 @@ import numpy as np
 import pandas as pd
 
 from harness.config.typed import parse_set
-from harness.critics import SCORE_NAMES
 from harness.errors import ConfigError
 
-SWEEP_METRICS = [*SCORE_NAMES, "clipscore"]
 ABLATION_FILES = ("ablation.md", "ablation.json", "figures")  # what harness ablate writes beside its runs
 
 
@@ -65,11 +63,17 @@ def point_sets(sweep: Sweep, point: dict[str, str]) -> list[str]:
     return sweep.fixed + [f"{k}={v}" for k, v in point.items()]
 
 
+def sweep_metrics(metrics: dict) -> list[str]:
+    """The numbers an ablation plots: every score of the summary (the run's critics, then CLIPScore)."""
+    first = next(iter(metrics["methods"].values()), {})
+    return [k for k, e in first.items() if isinstance(e, dict) and "value" in e and k != "clipscore_search_model"]
+
+
 def metric_rows(point: dict, metrics: dict) -> list[dict]:
     rows = []
     for method, entry in metrics["methods"].items():
         row = {**point, "method": method}
-        for m in SWEEP_METRICS:
+        for m in sweep_metrics(metrics):
             e = entry[m]
             lo, hi = e["interval"] or (e["value"], e["value"])
             row.update({f"{m}_mean": e["value"], f"{m}_lo": lo, f"{m}_hi": hi, f"{m}_n": e["n"],
@@ -84,9 +88,11 @@ def same_image_rows(point: dict, rescored: pd.DataFrame, cfg) -> list[dict]:
     from harness.metrics.evidence import column_entry
 
     rows = []
+    names = [c for c in rescored.columns if c not in ("caption_id", "method", "seed", "caption", "individual",
+                                                       "selected")]
     for method, group in rescored.groupby("method", sort=False):
         row = {**point, "method": method}
-        for n in SCORE_NAMES:
+        for n in names:
             e = column_entry(group, n, cfg)
             lo, hi = e["interval"] or (e["value"], e["value"])
             row.update({f"{n}_mean": e["value"], f"{n}_lo": lo, f"{n}_hi": hi, f"{n}_n": e["n"],
@@ -172,7 +178,7 @@ def run_ablation(suite_path: Path, sets: list[str], out: Path | None = None, obs
         systems.append(system)
     base = RunDir(dirs[0])
     base.read_manifest()
-    table = stored_images(base, base.read_archive())
+    table = stored_images(base, base.read_archive(), base.read_manifest())
     table = table[table["selected"]].reset_index(drop=True)
     same_rows = []
     for point, s, system in zip(sweep.points, suites, systems):

@@ -5,8 +5,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.analysis.ablate import SWEEP_METRICS
-from harness.critics import SCORE_NAMES
 from harness.report import figures
 from harness.report.markdown import link, md_table
 from harness.rundir.files import atomic_write_bytes, write_json
@@ -16,9 +14,15 @@ def _cells(row, names) -> list[str]:
     return [f"{row[f'{n}_mean']:.4f} [{row[f'{n}_lo']:.4f}, {row[f'{n}_hi']:.4f}]" for n in names]
 
 
+def columns_of(table: pd.DataFrame) -> list[str]:
+    """The scores a table of rows holds (each as NAME_mean, NAME_lo, NAME_hi, ...), in order."""
+    return [c[:-5] for c in table.columns if c.endswith("_mean")]
+
+
 def write_ablation(parent: Path, sweep, runs: list[Path], metrics: pd.DataFrame, same: pd.DataFrame,
                    changes: list[dict]) -> Path:
     parent = Path(parent)
+    sweep_metrics, critics = columns_of(metrics), columns_of(same)
     keys = sweep.keys
     x = keys[0] if len(keys) == 1 else "point"
     if len(keys) > 1:
@@ -28,20 +32,20 @@ def write_ablation(parent: Path, sweep, runs: list[Path], metrics: pd.DataFrame,
              f"- fixed: {', '.join(sweep.fixed) or 'nothing'}",
              "- runs: " + ", ".join(f"[{r.name}]({r.name}/report.md)" for r in runs), ""]
     lines += ["## Metrics of the selected images against the value", ""]
-    p = figures.save(figures.value_plot(metrics, x, SWEEP_METRICS, "selected images: mean [95 % CI]"),
+    p = figures.save(figures.value_plot(metrics, x, sweep_metrics, "selected images: mean [95 % CI]"),
                      parent / "figures" / "metrics_vs_value.png")
     lines += [link(p, parent, "metrics against the value"), ""]
-    lines += [md_table([*keys, "method", *[f"{m} ↑" for m in SWEEP_METRICS]],
-                       [[*[r[k] for k in keys], r["method"], *_cells(r, SWEEP_METRICS)] for _, r in metrics.iterrows()]),
+    lines += [md_table([*keys, "method", *[f"{m} ↑" for m in sweep_metrics]],
+                       [[*[r[k] for k in keys], r["method"], *_cells(r, sweep_metrics)] for _, r in metrics.iterrows()]),
               ""]
     lines += ["## The same images rescored under each value", "",
               f"The selected images of the first run ({runs[0].name}) scored by the critics of each value: only the "
               "critics change, so this isolates the value's direct effect on the scores.", ""]
-    p = figures.save(figures.value_plot(same, x, list(SCORE_NAMES), "same images: mean [95 % CI]"),
+    p = figures.save(figures.value_plot(same, x, critics, "same images: mean [95 % CI]"),
                      parent / "figures" / "same_images_vs_value.png")
     lines += [link(p, parent, "same images against the value"), ""]
-    lines += [md_table([*keys, "method", *SCORE_NAMES],
-                       [[*[r[k] for k in keys], r["method"], *_cells(r, SCORE_NAMES)] for _, r in same.iterrows()]), ""]
+    lines += [md_table([*keys, "method", *critics],
+                       [[*[r[k] for k in keys], r["method"], *_cells(r, critics)] for _, r in same.iterrows()]), ""]
     lines += ["## How often the selected image changes between values", ""]
     lines += [md_table(["from", "to", "jobs", "changed", "share", "by method"],
                        [[c["from"], c["to"], c["jobs"], c["changed"], f"{c['share']:.0%}" if c["share"] is not None

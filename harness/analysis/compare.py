@@ -5,10 +5,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.critics import SCORE_NAMES
 from harness.metrics.paired import paired_difference
 
-METRICS = [*SCORE_NAMES, "clipscore"]
+KEYS = ("method", "caption_id", "caption", "seed", "individual")
+
+
+def value_columns(frame: pd.DataFrame) -> list[str]:
+    """The scores of a job table: its critics' and judges' columns."""
+    return [c for c in frame.columns if c not in KEYS]
 
 
 def compare_frames(a: pd.DataFrame, b: pd.DataFrame, n_resamples: int, confidence: float) -> dict:
@@ -16,7 +20,10 @@ def compare_frames(a: pd.DataFrame, b: pd.DataFrame, n_resamples: int, confidenc
 
     A caption id whose text differs between the runs is not paired: it is listed under
     `caption_text_differs` as [id, text in a, text in b] and its jobs count as unmatched."""
-    out = {"methods": {}, "unmatched": {"only_a": [], "only_b": []}, "caption_text_differs": []}
+    out = {"methods": {}, "unmatched": {"only_a": [], "only_b": []}, "caption_text_differs": [],
+           "scores_only_a": [c for c in value_columns(a) if c not in b], "scores_only_b": [c for c in value_columns(b)
+                                                                                      if c not in a]}
+    metrics = [c for c in value_columns(a) if c in b]  # the critics and judges both runs have
     text_a = dict(zip(a["caption_id"], a["caption"]))
     text_b = dict(zip(b["caption_id"], b["caption"]))
     differs = sorted(c for c in set(text_a) & set(text_b) if text_a[c] != text_b[c])
@@ -31,8 +38,8 @@ def compare_frames(a: pd.DataFrame, b: pd.DataFrame, n_resamples: int, confidenc
     for method in [m for m in dict.fromkeys(a["method"]) if m in set(b["method"])]:
         ia, ib = a[a["method"] == method], b[b["method"] == method]
         entry = {}
-        for m in METRICS:
-            if m in ia and m in ib and ia[m].notna().any() and ib[m].notna().any():
+        for m in metrics:
+            if ia[m].notna().any() and ib[m].notna().any():
                 entry[m] = paired_difference(ia, ib, m, n_resamples, confidence, True)  # critics and judges: higher is better
         out["methods"][method] = entry
     return out

@@ -62,8 +62,13 @@ def refuse_another_run(rundir: RunDir, suite) -> dict | None:
 
 def open_manifest(rundir: RunDir, suite, keys, models_desc: dict, executor: str) -> dict:
     """The manifest this run continues (same run, or growth) or starts; another run's directory is refused."""
+    from harness.critics import critic_specs
+
     old = refuse_another_run(rundir, suite)
-    manifest = mf.new_run_manifest(suite, keys, models_desc) if old is None else mf.grow(old, suite, keys, models_desc)
+    critics = [spec.record() for spec in critic_specs(suite.run.critics.plugins)]
+    plugins = list(getattr(suite, "plugins", []))
+    manifest = mf.new_run_manifest(suite, keys, models_desc, critics, plugins) if old is None else \
+        mf.grow(old, suite, keys, models_desc, critics, plugins)
     manifest["sessions"] = manifest.get("sessions", []) + [{"started": mf.now(), "argv": sys.argv[1:],
                                                            "device": manifest["device"], "executor": executor}]
     return manifest

@@ -14,10 +14,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from harness.critics import SCORE_NAMES
 from harness.errors import ConfigError
 from harness.rundir import JobKey, RunDir
-from harness.rundir.archive import final_populations
+from harness.rundir.archive import final_populations, score_columns
 from harness.rundir.files import load_png, write_json
 
 DEFAULT_TOLERANCE = 1e-4
@@ -25,8 +24,10 @@ REFERENCE_SCHEMA = 2  # rows keyed by caption_id, method, seed, individual (1: b
 ROW_KEY = ["caption_id", "method", "seed", "individual"]
 
 
-def stored_images(rundir: RunDir, archive: pd.DataFrame) -> pd.DataFrame:
-    """Rows of the final generation whose image is stored: population/NNNN.png, else selected.png only."""
+def stored_images(rundir: RunDir, archive: pd.DataFrame, manifest: dict | None = None) -> pd.DataFrame:
+    """Rows of the final generation whose image is stored: population/NNNN.png, else selected.png only, with
+    the scores the run recorded for each of its critics."""
+    names = score_columns(archive, manifest)
     rows = []
     for (method, cid, seed), final in final_populations(archive).items():
         key = JobKey(cid, method, int(seed))
@@ -35,7 +36,7 @@ def stored_images(rundir: RunDir, archive: pd.DataFrame) -> pd.DataFrame:
             if not png.is_file() and r.selected:
                 png = rundir.selected_png(key)
             if png.is_file():
-                scores = {n: float(getattr(r, n)) for n in SCORE_NAMES}
+                scores = {n: float(getattr(r, n)) for n in names}
                 rows.append({**key.record(), "caption": r.caption, "individual": int(r.individual),
                              "selected": bool(r.selected), "path": png, **scores})
     if not rows:
@@ -44,20 +45,22 @@ def stored_images(rundir: RunDir, archive: pd.DataFrame) -> pd.DataFrame:
 
 
 def rescore(scorer, table: pd.DataFrame, batch: int = 64) -> pd.DataFrame:
-    """New scores of every stored image (scorer: a harness.critics.Scorer), batched per caption."""
+    """New scores of every stored image by every critic of `scorer` (a harness.critics.Scorer), batched per
+    caption."""
     import torch
 
-    new = {n: np.zeros(len(table)) for n in SCORE_NAMES}
+    names = scorer.names
+    new = {n: np.zeros(len(table)) for n in names}
     for caption, group in table.groupby("caption", sort=False):
         idx = group.index.to_numpy()
         for start in range(0, len(idx), batch):
             part = idx[start:start + batch]
             images = torch.stack([load_png(table.at[i, "path"]) for i in part])
             scores = scorer.score(images, caption)
-            for n in SCORE_NAMES:
+            for n in names:
                 new[n][part] = scores[n]
     out = table[["caption_id", "method", "seed", "caption", "individual", "selected"]].copy()
-    for n in SCORE_NAMES:
+    for n in names:
         out[n] = new[n]
     return out
 
@@ -88,18 +91,22 @@ def read_reference(path: Path, manifest: dict) -> pd.DataFrame:
 
 
 def write_reference(path: Path, new: pd.DataFrame, config: dict) -> None:
-    rows = new[[*ROW_KEY, *SCORE_NAMES]].to_dict(orient="records")
+    rows = new[[*ROW_KEY, *[c for c in new.columns if c not in (*ROW_KEY, "caption", "selected", "path")]]].to_dict(
+        orient="records")
     write_json(path, {"schema": REFERENCE_SCHEMA, "critics": config, "rows": rows})
 
 
-def compare(old: pd.DataFrame, new: pd.DataFrame, tolerance: dict[str, float]) -> dict:
-    """Per critic: mean/max absolute change, Spearman(old, new), the captions that moved most, pass/fail."""
-    merged = old[[*ROW_KEY, *SCORE_NAMES]].merge(new, on=ROW_KEY, suffixes=("_old", ""), how="inner")
+def compare(old: pd.DataFrame, new: pd.DataFrame, tolerance: dict[str, float], names: list[str]) -> dict:
+    """Per critic of `names` that both the old scores and the new ones have: mean/max absolute change,
+    Spearman(old, new), the captions that moved most, pass/fail; `unmatched` names the critics only one side
+    has (a critic added or removed since: nothing to compare for it)."""
+    common = [n for n in names if n in old.columns and n in new.columns]
+    merged = old[[*ROW_KEY, *common]].merge(new, on=ROW_KEY, suffixes=("_old", ""), how="inner")
     if len(merged) == 0:
         raise ConfigError("the reference and the run share no (caption, method, seed, individual): was it written "
                           "for another run?")
-    out = {"n": len(merged), "critics": {}}
-    for n in SCORE_NAMES:
+    out = {"n": len(merged), "critics": {}, "unmatched": sorted(set(names) - set(common))}
+    for n in common:
         diff = (merged[n] - merged[f"{n}_old"]).abs()
         if merged[n].nunique() > 1 and merged[f"{n}_old"].nunique() > 1:
             rho = float(stats.spearmanr(merged[f"{n}_old"], merged[n]).statistic)
@@ -114,12 +121,13 @@ def compare(old: pd.DataFrame, new: pd.DataFrame, tolerance: dict[str, float]) -
     return out
 
 
-def parse_tolerances(items: list[str]) -> dict[str, float]:
+def parse_tolerances(items: list[str], names) -> dict[str, float]:
+    """CRITIC=VALUE items for the critics `names` of the run."""
     out = {}
     for item in items:
         name, _, value = item.partition("=")
-        if name not in SCORE_NAMES or not value:
-            raise ConfigError(f"--tolerance {item!r}: expected CRITIC=VALUE with a critic of {', '.join(SCORE_NAMES)}")
+        if name not in names or not value:
+            raise ConfigError(f"--tolerance {item!r}: expected CRITIC=VALUE with a critic of {', '.join(names)}")
         try:
             out[name] = float(value)
         except ValueError:

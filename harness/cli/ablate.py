@@ -11,11 +11,18 @@ from harness.cli.common import SET_HELP, console, err_console
 from harness.cli.main import app
 
 
-@app.command(epilog="Example: harness ablate suites/smoke --set critics.image_real.temperature=0.5,1,2,5")
+@app.command(epilog="Example: harness ablate suites/smoke --set critics.image_real.temperature=0.5,1,2,5"
+                    " | harness ablate suites/smoke --leave-one-out four_objective --models tiny")
 def ablate(
     suite: Path = typer.Argument(..., metavar="SUITE", help="suite folder, e.g. suites/smoke"),
-    set_: list[str] = typer.Option(..., "--set", metavar="KEY=V1,V2",
-                                   help="KEY=V1,V2,... sweeps; " + SET_HELP.replace("override", "or")),
+    set_: Optional[list[str]] = typer.Option(None, "--set", metavar="KEY=V1,V2",
+                                             help="KEY=V1,V2,... sweeps; " + SET_HELP.replace("override", "or")),
+    leave_one_out: Optional[str] = typer.Option(None, "--leave-one-out", metavar="METHOD",
+                                                help="run METHOD and METHOD with each of its objectives removed "
+                                                     "(the effect of each score)"),
+    add_critic: Optional[list[str]] = typer.Option(None, "--add-critic", metavar="NAME",
+                                                   help="also run the method with critic NAME as one more objective "
+                                                        "(a plugin critic's entry-point name); repeatable"),
     methods: Optional[str] = typer.Option(None, metavar="A,B", help="comma-separated methods (default: the suite's)"),
     seeds: Optional[str] = typer.Option(None, metavar="0,1,2", help="comma-separated seeds (default: the suite's)"),
     models: Optional[str] = typer.Option(None, metavar="PROFILE",
@@ -24,7 +31,8 @@ def ablate(
     out: Optional[str] = typer.Option(None, metavar="DIR", help="parent folder (default reports/ablate-<suite>)"),
     limit: Optional[int] = typer.Option(None, metavar="N", help="only the first N captions"),
 ) -> None:
-    """Run the suite once per grid point, then report every metric against the value."""
+    """Sweep settings (one run per grid point), or measure the effect of each score of a method (one run of the
+    method and its variants)."""
     import pandas as pd
 
     from harness.analysis.ablate import run_ablation
@@ -32,6 +40,14 @@ def ablate(
 
     out = out_path(out)
     from harness.cli.progress import observing
+
+    if leave_one_out or add_critic:
+        return critic_ablation(suite, leave_one_out, add_critic or [], set_ or [], out, methods, seeds, models,
+                               device, limit)
+    if not set_:
+        from harness.errors import ConfigError
+
+        raise ConfigError("harness ablate needs a swept --set KEY=V1,V2, --leave-one-out METHOD or --add-critic NAME")
 
     with observing() as observer:
         result = run_ablation(suite, set_, out, observer=observer, methods=methods, seeds=seeds,
@@ -53,4 +69,38 @@ def ablate(
     console.print(show)
     for c in result.changes:
         console.print(f"selected image changed in {c['changed']}/{c['jobs']} jobs from {c['from']} to {c['to']}")
+    console.print(f"ablation report: {result.report}")
+
+
+def critic_ablation(suite, method, add, sets, out, methods, seeds, models, device, limit) -> None:
+    """`--leave-one-out METHOD` / `--add-critic NAME`: the effect of removing or adding each score."""
+    from harness.analysis.critic_ablation import run_critic_ablation
+    from harness.cli.progress import observing
+    from harness.errors import ConfigError
+
+    if methods:
+        raise ConfigError("--methods does not apply with --leave-one-out/--add-critic: the variants are the methods")
+    leave_one_out = method is not None
+    if method is None:
+        from harness.config.methods import METHOD_ORDER
+
+        method = METHOD_ORDER[-1]  # --add-critic alone: add to the four-objective method
+    with observing() as observer:
+        result = run_critic_ablation(suite, method, leave_one_out=leave_one_out, add=add,
+                                     out=out, observer=observer, sets=sets, seeds=seeds, models=models,
+                                     device=device, limit=limit)
+    judges = sorted({j for r in result.rows for j in r["judges"]})
+    show = Table(title=f"the effect of each score on {result.method}: variant − full method, mean [95 % CI over "
+                       "captions]")
+    for col in ["variant", *[f"Δ {j}" for j in judges], "selected changed"]:
+        show.add_column(col, overflow="fold")
+    from harness.report.format import fmt
+
+    for r in result.rows:
+        share = r["selected_changed"]["share"]
+        show.add_row(r["variant"], *[fmt(r["judges"].get(j), 4) for j in judges],
+                     "—" if share is None else f"{share:.0%}")
+    console.print(show)
+    if result.failed:
+        err_console.print(f"warning: {result.failed} job(s) failed")
     console.print(f"ablation report: {result.report}")

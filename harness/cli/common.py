@@ -21,8 +21,9 @@ def _width(stream) -> int | None:
     return 160
 
 
-console = Console(stderr=False, width=_width(sys.stdout))
-err_console = Console(stderr=True, width=_width(sys.stderr))
+# markup off: captions, paths and method names are printed as they are ("[x]" in a path is text, not a style)
+console = Console(stderr=False, width=_width(sys.stdout), markup=False)
+err_console = Console(stderr=True, width=_width(sys.stderr), markup=False)
 
 SET_HELP = "override a config field, KEY=VALUE; repeatable; 'harness config' lists every key"
 

@@ -80,6 +80,10 @@ def compare(
         console.print(comparison_table(title, result))
         for note in notes:
             err_console.print(f"note: {note}")
+        for side, label in (("scores_only_a", "the first"), ("scores_only_b", "the second")):
+            if result.get(side):
+                err_console.print(f"note: {', '.join(result[side])} only in {label} run of '{title}' (a critic or judge "
+                                  "the other run does not have): compared on the common ones")
         for cid, text_a, text_b in result["caption_text_differs"]:
             err_console.print(f"note: caption '{cid}' reads {text_a!r} in one run and {text_b!r} in the other: "
                               "its jobs are not paired")

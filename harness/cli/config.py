@@ -19,7 +19,13 @@ def config(section: Optional[str] = typer.Argument(None, metavar="[SECTION]",
     from harness.config.typed import describe_fields
     from harness.errors import ConfigError
 
-    rows = [r for r in describe_fields(RunConfig) if not section or r[0] == section or r[0].startswith(section + ".")]
+    from harness.critics import BUILTIN
+
+    rows = [r for r in describe_fields(RunConfig) if r[0] != "critics.sections"]
+    at = next(i for i, r in enumerate(rows) if r[0].startswith("critics."))
+    rows[at:at] = [r for spec in BUILTIN if spec.settings is not None  # each critic's own settings class
+                   for r in describe_fields(spec.settings, f"critics.{spec.name}.")]
+    rows = [r for r in rows if not section or r[0] == section or r[0].startswith(section + ".")]
     if not rows:
         raise ConfigError(f"no key starts with {section!r}; run 'harness config' for every key")
     table = Table(title="settable keys: --set KEY=VALUE (repeatable)")

@@ -21,8 +21,10 @@ def failures(
     from harness.suites.failures import add_failures, parse_below
     from harness.rundir import existing_run
 
-    metric, threshold = parse_below(below)
     rundir, _ = existing_run(run_dir)
+    values = rundir.job_values()
+    metric, threshold = parse_below(below, [c for c in values.columns if c not in
+                                            ("method", "caption_id", "caption", "seed", "individual")])
     added = add_failures(rundir, into, method, metric, threshold)
     for entry in added:
         console.print(f"added {entry['id']}: {entry['caption']} ({metric} {entry['provenance']['value']:.4f} "

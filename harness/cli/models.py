@@ -6,6 +6,7 @@ import os
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from harness.cli.common import console
 from harness.cli.main import app
@@ -35,7 +36,8 @@ def _ids(profile: str) -> dict[str, str]:
 
     models, metrics = _cfgs(profile)
     name, pretrained, _ = evaluator_spec(models, metrics)
-    judges = {f"judge {e.name}": " + ".join(x for x in panel_entry(e.name, profile) if x) for e in metrics.panel()}
+    judges = {f"judge {e.name}": " + ".join(x for x in panel_entry(e.name, profile) if x) or e.name
+              for e in metrics.panel()}
     return {**resolve_spec(models).ids(), "evaluator (CLIPScore)": clip_id(name, pretrained), **judges}
 
 
@@ -92,7 +94,7 @@ def _probe(models, metrics):
     for col in ("model", "check", "result", "verdict"):
         table.add_column(col, overflow="fold")
     for line in lines:
-        verdict = {True: "[green]pass[/green]", False: "[red]FAIL[/red]", None: "no semantic check"}[line.ok]
+        verdict = {True: Text("pass", style="green"), False: Text("FAIL", style="red"), None: "no semantic check"}[line.ok]
         table.add_row(line.model, line.check, line.result, verdict)
     console.print(table)
     failed = [line for line in lines if line.ok is False]
@@ -130,7 +132,7 @@ def fetch_judges(metrics) -> None:
             for repo in (model, pretrained):
                 if repo:
                     snapshot_download(repo, allow_patterns=["*.json", "*.txt", "*.safetensors"])
-        elif pretrained:
+        elif e.name == "hpsv2" and pretrained:
             repo, _, filename = pretrained.partition(":")
             hf_hub_download(repo, filename)
 

@@ -115,7 +115,7 @@ class RichObserver(Observer):
             self.progress.advance(self.overall)
 
     def phase(self, name: str) -> None:
-        self.progress.console.print(f"[dim]{name}[/dim]")
+        self.progress.console.print(name, style="dim")
 
     def note(self, message: str) -> None:
         self.progress.console.print(f"note: {message}", markup=False)

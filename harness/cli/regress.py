@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from harness.cli.common import SET_HELP, console
 from harness.cli.main import app
@@ -40,10 +41,14 @@ def regress(
     from harness.rundir import existing_run
 
     rundir, manifest = existing_run(run_dir)
-    tolerances = parse_tolerances(tolerance or [])
+    from harness.rundir.archive import score_columns
+
+    archive = rundir.read_archive()
+    names = score_columns(archive, manifest)
+    tolerances = parse_tolerances(tolerance or [], names)
     cfg = load_run_config(manifest, set_ or [], device)
     old = read_reference(reference, manifest) if reference and not update else None
-    table = stored_images(rundir, rundir.read_archive())
+    table = stored_images(rundir, archive, manifest)
     if selected_only:
         table = table[table["selected"]].reset_index(drop=True)
     from harness.models.device import check_device
@@ -61,16 +66,19 @@ def regress(
         return
     if old is None:
         old = table
-    result = compare(old, new, tolerances)
-    show = Table(title=f"regress {run_dir}: {result['n']} stored images rescored "
-                       f"(against {'reference ' + str(reference) if reference else 'the scores recorded at run time'})")
+    result = compare(old, new, tolerances, names)
+    show = Table(title=(f"regress {run_dir}: {result['n']} stored images rescored "
+                       f"(against {'reference ' + str(reference) if reference else 'the scores recorded at run time'})"))
     for col in ("critic", "mean |Δ|", "max |Δ|", "tolerance", "Spearman old~new", "moved most", "verdict"):
         show.add_column(col, justify="left" if col in ("critic", "moved most") else "right")
     for name, c in result["critics"].items():
         top = ", ".join(f"{cid} ({v:.2g})" for cid, v in c["top_captions"][:2]) if c["mean_abs_change"] > 0 else "—"
         show.add_row(name, f"{c['mean_abs_change']:.3g}", f"{c['max_abs_change']:.3g}", f"{c['tolerance']:.0e}",
-                     f"{c['spearman']:.4f}", top, "[red]MOVED[/red]" if c["moved"] else "ok")
+                     f"{c['spearman']:.4f}", top, Text("MOVED", style="red") if c["moved"] else "ok")
     console.print(show)
+    if result["unmatched"]:
+        console.print(f"not compared (a critic only the run or only the current critics have): "
+                      f"{', '.join(result['unmatched'])}")
     if result["failed"]:
         console.print(f"scores moved beyond tolerance: {', '.join(result['failed'])}")
         raise typer.Exit(1)

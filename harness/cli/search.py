@@ -29,7 +29,6 @@ def search(
     from harness.critics.caption_words import caption_words
     from harness.rundir import check_writable
     from harness.rundir.search_output import prepare_search_out
-    from harness.search.methods import load_method
     from harness.suites.captions import control_character
     from harness.suites.suite import check_seeds
 
@@ -44,8 +43,11 @@ def search(
                            "is fine)")
     caption_words(caption)
     check_seeds([seed], "--seed")
-    load_method(method)
-    cfg = build_run_config(sets=set_ or [], models__profile=models, device=device)
+    from harness.config.methods import load_method as read_method
+    from harness.suites.suite import with_critics
+
+    cfg = with_critics(build_run_config(sets=set_ or [], models__profile=models, device=device), [read_method(method)],
+                       "--set")
     from harness.cli.common import err_console
     from harness.suites.captions import Caption
     from harness.suites.tokens import check_caption_lengths, script_warnings
@@ -63,7 +65,7 @@ def search(
 
     check_device(cfg.device)
     system = build_system(cfg)
-    with GenerationProgress(cfg.search.generations, f"{method} seed {seed}") as progress:
+    with GenerationProgress(cfg.search.generations, f"{Path(method).stem} seed {seed}") as progress:
         result = search_caption(caption, method=method, seed=seed, out=out, system=system, callbacks=[progress],
                                 warnings=warnings)
     table = Table(title=f"{caption}  [{method}, seed {seed}]")

@@ -5,8 +5,9 @@
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Literal, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 from harness.errors import ConfigError
 
@@ -105,14 +106,50 @@ class WordLabelConfig:
 
 @dataclass
 class CriticsConfig:
-    text_image: TextImageConfig = field(default_factory=TextImageConfig)
-    image_real: ImageRealConfig = field(default_factory=ImageRealConfig)
-    region_word: RegionWordConfig = field(default_factory=RegionWordConfig)
-    word_label: WordLabelConfig = field(default_factory=WordLabelConfig)
+    """The critics' settings: `critics.<name>.<field>` for every critic of the run (the built-in four and the
+    plugins named here), resolved against each critic's own settings class by harness.critics.resolve."""
+
     batch_size: int = 64  # images per forward pass through CLIP and the classifier (crops count)
+    plugins: list[str] = field(default_factory=list)  # more critics: entry points of harness.critics or module:Class
+    sections: dict[str, Any] = field(default_factory=dict)  # critic name -> its settings (not a key: critics.NAME.*)
 
     def validate(self, where: str, prefix: str = "") -> None:
         _check(self.batch_size >= 1, where, prefix + "batch_size", "must be >= 1")
+        _check(len(set(self.plugins)) == len(self.plugins), where, prefix + "plugins", "names a plugin twice")
+
+    @classmethod
+    def from_plain(cls, data: dict, where: str, prefix: str = "") -> "CriticsConfig":
+        """From the plain mapping {batch_size, plugins, NAME: {field: value}, ...}; sections stay plain data until
+        harness.critics.resolve types them with each critic's settings class."""
+        from harness.config.typed import from_dict
+
+        own = {k: data[k] for k in ("batch_size", "plugins") if k in data}
+        sections = {}
+        for name, value in data.items():
+            if name in own:
+                continue
+            if name == "sections" or not isinstance(value, dict) and not dataclasses.is_dataclass(value):
+                raise ConfigError(f"{where}: field '{prefix}{name}' must be a mapping of critic settings "
+                                  f"(e.g. {prefix}image_real.temperature), got {value!r}")
+            sections[str(name)] = value
+        out = from_dict(cls, own, where, prefix)
+        out.sections = sections
+        return out
+
+    def to_plain(self) -> dict:
+        """The plain mapping (as a manifest records it): batch_size, plugins when there are any, each section."""
+        out: dict = {"batch_size": self.batch_size}
+        if self.plugins:
+            out["plugins"] = list(self.plugins)
+        for name, value in self.sections.items():
+            out[name] = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else dict(value or {})
+        return out
+
+    def __getattr__(self, name: str):
+        sections = self.__dict__.get("sections", {})
+        if name in sections:
+            return sections[name]
+        raise AttributeError(f"no critic settings {name!r} (resolve the run's critics first: harness.critics.resolve)")
 
 
 @dataclass
@@ -132,19 +169,22 @@ class SearchConfig:
         return self.population + self.offspring * (self.generations - 1)
 
 
-JUDGE_NAMES = ("clipscore", "pickscore", "hpsv2")
+JUDGE_NAMES = ("clipscore", "pickscore", "hpsv2")  # the profile's default panel (harness.models.judges registers them)
+JUDGE_NAME = r"[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*)?"  # a registered judge, an entry point of harness.judges, module:Class
 
 
 @dataclass
 class EvaluatorEntry:
-    name: str  # clipscore | pickscore | hpsv2
+    name: str  # clipscore, a judge of harness.models.judges (pickscore, hpsv2, geneval) or a plugin judge
     model: Optional[str] = None  # clipscore: open_clip name, 'local-dir:PATH' or 'search'; pickscore: HF repo or
     # folder; hpsv2: open_clip architecture; None = the profile's
     pretrained: Optional[str] = None  # clipscore: tag or file; pickscore: processor repo/folder; hpsv2: REPO:FILE or file
 
     def validate(self, where: str, prefix: str = "") -> None:
-        _check(self.name in JUDGE_NAMES, where, prefix + "name",
-               f"must be one of {', '.join(JUDGE_NAMES)}, got {self.name!r}")
+        import re
+
+        _check(re.fullmatch(JUDGE_NAME, self.name or "") is not None, where, prefix + "name",
+               f"must name a judge (e.g. {', '.join(JUDGE_NAMES)}), got {self.name!r}")
 
 
 @dataclass
@@ -157,6 +197,7 @@ class MetricsConfig:
     evaluators: Optional[list[Union[str, EvaluatorEntry]]] = None
     reference: Optional[str] = None  # FID/KID reference: a folder of real images or a saved .npz statistics file
     fid_features: str = "inception"  # inception | clip | tiny: FID/KID feature extractor
+    plugins: list[str] = field(default_factory=list)  # more metric sections: entry points of harness.metrics or module:ATTR
     kid_subset_size: int = 50  # KID subset size, lowered to the smaller set's size when N is small
     kid_subsets: int = 100  # KID subsets averaged (the std is over these)
     bootstrap: int = 1000  # bootstrap resamples for every interval

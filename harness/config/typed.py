@@ -78,8 +78,12 @@ def _coerce(value: Any, tp: Any, where: str, field: str) -> Any:
                 errors.insert(0, str(exc)) if matches else errors.append(str(exc))
         raise ConfigError(errors[0] if errors else f"{where}: field '{field}' has an invalid value {value!r}")
     if dataclasses.is_dataclass(tp):
+        if isinstance(value, tp):
+            return value
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: field '{field}' must be a mapping, got {value!r}")
+        if hasattr(tp, "from_plain"):  # a section whose keys are open (critics: one per critic of the run)
+            return tp.from_plain(value, where, prefix=f"{field}.")
         return from_dict(tp, value, where, prefix=f"{field}.")
     if origin is list:
         if not isinstance(value, list):
@@ -148,8 +152,16 @@ def from_dict(cls: type, data: dict, where: str, prefix: str = "") -> Any:
 
 
 def to_dict(obj: Any) -> Any:
-    """Plain-data (JSON/YAML-safe) copy of a config dataclass."""
-    return dataclasses.asdict(obj)
+    """Plain-data (JSON/YAML-safe) copy of a config dataclass (a section with `to_plain` gives its own)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        if hasattr(obj, "to_plain"):
+            return obj.to_plain()
+        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, list):
+        return [to_dict(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: to_dict(v) for k, v in obj.items()}
+    return obj
 
 
 def read_yaml(path: Path) -> dict:

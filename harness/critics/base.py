@@ -84,11 +84,23 @@ class CaptionContext:
 
 
 class Critic(ABC):
-    """One score per image, higher is better, within `score_range`."""
+    """One score per image, higher is better, within `score_range`.
+
+    A critic declares the loaded models it scores with (`backbones`: attributes of harness.models.Models,
+    e.g. "clip", "classifier", "words"), given to its constructor in that order, then its settings (an
+    instance of `settings`, its dataclass, or None); `build` constructs it so. A plugin critic also sets
+    `name` (its score's name); a built-in one is named by its registration (harness.critics.BUILTIN)."""
 
     name: str = "critic"
+    settings: type | None = None  # its settings dataclass: `critics.<name>.<field>` (plugins; built-ins: BUILTIN)
+    backbones: tuple[str, ...] = ()  # the loaded models it needs, passed to __init__ in this order
     score_range: tuple[float, float] = (-1.0, 1.0)
     higher_is_better: bool = True
+
+    @classmethod
+    def build(cls, models, settings) -> "Critic":
+        """The critic on the loaded models (a harness.models.Models) with its settings."""
+        return cls(*[getattr(models, b) for b in cls.backbones], settings)
 
     def score(self, images: torch.Tensor, context: CaptionContext, features: Features | None = None) -> torch.Tensor:
         """images: float [B, 3, H, W] in [0, 1] -> float32 [B] on the CPU."""

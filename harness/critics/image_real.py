@@ -20,7 +20,7 @@ def tempered_softmax(logits: torch.Tensor, temperature: float) -> torch.Tensor:
 
 
 class ImageRealCritic(Critic):
-    name = "image_real"
+    backbones = ("classifier",)
     score_range = (0.0, 1.0)
 
     def __init__(self, classifier, cfg=None):

@@ -10,15 +10,23 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from harness.critics import SCORE_NAMES, crop_boxes
+from harness.critics import SCORE_NAMES, critic_specs, crop_boxes, resolve
 from harness.critics.image_real import tempered_softmax
 from harness.critics.caption_words import caption_words
+from harness.critics.base import CaptionContext
 
 
 def naive_scores(models, cfg, images: torch.Tensor, caption: str) -> dict[str, np.ndarray]:
-    """models: a Models bundle; cfg: a CriticsConfig; images float [B, 3, H, W] in [0, 1]."""
+    """models: a Models bundle; cfg: a CriticsConfig; images float [B, 3, H, W] in [0, 1]. The built-in critics
+    the anchor implementations' way (below); any other critic of the run (a plugin) through its own class, one
+    image at a time with a fresh caption context, as a per-individual loop would call it."""
+    cfg = resolve(cfg)
     clip, classifier, words = models.clip, models.classifier, models.words
     out = {n: np.zeros(len(images)) for n in SCORE_NAMES}
+    for spec in critic_specs(cfg.plugins):
+        if spec.name not in SCORE_NAMES:
+            critic = spec.load().build(models, cfg.sections[spec.name])
+            out[spec.name] = np.array([float(critic.score(im[None], CaptionContext(caption))[0]) for im in images])
     for i, image in enumerate(images):
         img = image[None]
         # text_image: image and caption encoded on every call

@@ -11,7 +11,7 @@ from harness.critics.base import CaptionContext, Critic, Features
 
 
 class RegionWordCritic(Critic):
-    name = "region_word"
+    backbones = ("clip",)
     score_range = (-1.0, 1.0)
 
     def __init__(self, clip, cfg=None):

@@ -1,34 +1,10 @@
-"""The critic registry and the Scorer that runs the critics with shared backbone work."""
+"""The Scorer: runs the run's critics (harness.critics.critic_specs) with shared backbone work."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from harness.critics import SCORE_NAMES as _NAMES
 from harness.critics.base import CaptionContext, Critic, Features, crop_boxes
-from harness.critics.image_real import ImageRealCritic
-from harness.critics.region_word import RegionWordCritic
-from harness.critics.text_image import TextImageCritic
-from harness.critics.word_label import WordLabelCritic
-
-CRITICS: dict[str, type[Critic]] = {
-    "text_image": TextImageCritic,
-    "image_real": ImageRealCritic,
-    "region_word": RegionWordCritic,
-    "word_label": WordLabelCritic,
-}
-SCORE_NAMES = tuple(CRITICS)
-assert SCORE_NAMES == _NAMES, "harness.critics.SCORE_NAMES must list CRITICS in order"
-
-
-def make_critics(clip, classifier, words, cfg) -> dict[str, Critic]:
-    """The four critics on the given backbones; cfg is a CriticsConfig."""
-    return {
-        "text_image": TextImageCritic(clip, cfg.text_image),
-        "image_real": ImageRealCritic(classifier, cfg.image_real),
-        "region_word": RegionWordCritic(clip, cfg.region_word),
-        "word_label": WordLabelCritic(classifier, words, cfg.word_label),
-    }
 
 
 class Scorer:
@@ -53,7 +29,16 @@ class Scorer:
 
     @classmethod
     def from_models(cls, models, cfg) -> "Scorer":
-        critics = make_critics(models.clip, models.classifier, models.words, cfg)
+        """Every critic of the run (built-ins and the plugins cfg.plugins names) built on the loaded models;
+        cfg is a CriticsConfig."""
+        from harness.critics import critic_specs, resolve
+
+        cfg = resolve(cfg)
+        critics = {}
+        for spec in critic_specs(cfg.plugins):
+            critic = spec.load().build(models, cfg.sections[spec.name])
+            critic.name = spec.name
+            critics[spec.name] = critic
         return cls(critics, models.clip, models.classifier, cfg.region_word.grid, cfg.region_word.center)
 
     def context(self, caption: str) -> CaptionContext:
@@ -87,5 +72,4 @@ class Scorer:
         return out
 
 
-__all__ = ["CRITICS", "SCORE_NAMES", "CaptionContext", "Critic", "Features", "Scorer", "crop_boxes",
-           "make_critics"]
+__all__ = ["CaptionContext", "Critic", "Features", "Scorer", "crop_boxes"]

@@ -7,7 +7,7 @@ from harness.critics.base import CaptionContext, Critic, Features
 
 
 class TextImageCritic(Critic):
-    name = "text_image"
+    backbones = ("clip",)
     score_range = (-1.0, 1.0)
 
     def __init__(self, clip, cfg=None):

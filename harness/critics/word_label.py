@@ -15,7 +15,7 @@ from harness.critics.image_real import tempered_softmax
 
 
 class WordLabelCritic(Critic):
-    name = "word_label"
+    backbones = ("classifier", "words")
     score_range = (-1.0, 1.0)
 
     def __init__(self, classifier, words, cfg=None):

@@ -64,7 +64,7 @@ def compute_job(suite: str, job: Job, system, every: int, state: dict | None = N
     from harness.search.loop import run_search
 
     archive = ArchiveAndCheckpoint(rundir, suite, job, every, rows=state["rows"] if state else None)
-    result = run_search(job.caption.text, job.method, system.scorer, system.generator, system.config.search,
+    result = run_search(job.caption, job.method, system.scorer, system.generator, system.config.search,
                         job.seed, callbacks=[archive, *callbacks], strategy=state["strategy"] if state else None,
                         evaluations=state["evaluations"] if state else 0)
     result.history = []  # the rows hold it; the per-generation latents are not needed after the job
@@ -97,6 +97,7 @@ def restore_job(rundir: RunDir, job: Job, system, record: dict, problems: dict[s
         latents, selected = data["latents"], int(data["selected"])
     images = [name for name in problems if name.endswith(".png")]
     if images:
+        system.generator.condition(job.caption)  # a text-conditioned generator decodes for this caption
         decoded = to_uint8(quantize(system.generator.decode(latents)))
         for name in images:
             index = selected if name == layout.SELECTED_PNG else int(Path(name).stem)

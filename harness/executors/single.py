@@ -28,7 +28,11 @@ def write_search(out: Path, result: SearchResult, system: System, method, seed: 
         prepare_search_out(out, clear=True)
         suite = {"name": "search", "version": 1, "folder": None, "description": "harness search",
                  "captions": [{"id": CAPTION_ID, "caption": result.caption, "tags": []}], "warnings": list(warnings)}
-        manifest = mf.base_manifest("search", suite, system.config, [method], [seed], [key], system.models.describe())
+        from harness.critics import critic_specs
+
+        critics = [spec.record() for spec in critic_specs(system.config.critics.plugins)]
+        manifest = mf.base_manifest("search", suite, system.config, [method], [seed], [key], system.models.describe(),
+                                    critics)
         manifest["jobs"][0].update(folder=".", status="done", attempts=1, evaluations=result.evaluations,
                                    selected=result.selected, picks=result.picks,
                                    selected_scores=result.selected_scores)
@@ -48,11 +52,11 @@ def search_caption(caption: str, method: str = "four_objective", models: str = "
 
     sets: `key=value` overrides of any RunConfig field, e.g. "search.generations=5".
     """
-    method_cfg = load_method(method)
     if out is not None:
         prepare_search_out(Path(out))  # before any compute
     if system is None:
         system = build_system(build_run_config(sets=sets, models__profile=models, device=device))
+    method_cfg = load_method(method, critics=system.scorer.names)
     result = run_search(caption, method_cfg, system.scorer, system.generator, system.config.search, seed,
                         callbacks=callbacks)
     if out is not None:

@@ -1,7 +1,9 @@
 """Generators behind one interface (harness.generators.base.Generator), by name.
 
-A new generator: one file with a Generator subclass and its `from_config(net, cfg, device)`, one
-line in GENERATORS, and (for its weights) a loader in harness.models that sets Models.generator_kind.
+A new generator: one file with a Generator subclass and its `from_config(net, cfg, device)`, one line in
+GENERATORS, and (for its weights) a loader in harness.models. Outside the package, an entry point of
+harness.generators names a Generator subclass that also loads its own network (`load_net(arg, profile,
+device, cache_dir)`, optionally `files(arg, profile)`), chosen with `--set models.generator=NAME:ARG`.
 """
 from __future__ import annotations
 
@@ -13,8 +15,14 @@ GENERATORS: dict[str, type[Generator]] = {"biggan": BigGANGenerator, "stylegan2_
 
 
 def make_generator(models, cfg, device: str = "cpu") -> Generator:
-    """The generator for loaded `models` (its network and generator_kind) and a GeneratorConfig `cfg`."""
-    return GENERATORS[models.generator_kind].from_config(models.generator, cfg, device)
+    """The generator for loaded `models` (its network and generator_kind: a registered one, or a generator
+    plugin of harness.generators) and a GeneratorConfig `cfg`."""
+    cls = GENERATORS.get(models.generator_kind)
+    if cls is None:
+        from harness.models.profiles import load_generator_plugin
+
+        cls = load_generator_plugin(models.generator_kind)
+    return cls.from_config(models.generator, cfg, device)
 
 
 __all__ = ["GENERATORS", "Generator", "BigGANGenerator", "StyleGAN2Generator", "make_generator"]

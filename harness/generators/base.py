@@ -51,6 +51,10 @@ class Generator(ABC):
             out = torch.cat([self._decode(chunk).float() for chunk in x.split(self.batch_size)])
         return out.clamp(0.0, 1.0)
 
+    def condition(self, caption) -> None:
+        """Condition on a caption (an object with id, text and requirements, or a string) before its latents are
+        decoded: a text-to-image generator encodes it here, once per caption; a GAN ignores it."""
+
     def blocks(self) -> list:
         """The genome's blocks of genes (harness.generators.class_genome.Block), for per-block operators."""
         from harness.generators.class_genome import Block

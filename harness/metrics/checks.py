@@ -8,7 +8,11 @@ from harness.errors import ConfigError, WeightsMissingError
 
 
 def check_metrics(cfg: MetricsConfig, models: ModelsConfig | None = None, reference: str | None = None) -> None:
-    """The reference set and feature extractor; with `models`, also the evaluator's weights."""
+    """The metric plugins (loaded now: a broken one is one line before any compute), the reference set and
+    feature extractor; with `models`, also the evaluator's weights."""
+    from harness.metrics.registry import sections
+
+    sections(cfg.plugins)
     name = pretrained = None
     if models is not None:
         from harness.models.profiles import clip_files, clip_id, evaluator_spec

@@ -2,7 +2,8 @@
 
 Each number has `value`, `n`, `interval` (95 % percentile bootstrap unless stated) and
 `higher_is_better`; `harness metrics RUN_DIR` recomputes the file without rerunning the search.
-The sections are those of harness.metrics.registry.METRICS, computed in order on one MetricContext.
+The sections are those of harness.metrics.registry (built-ins, then metrics.plugins), computed in order on one
+MetricContext.
 """
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import pandas as pd
 
 from harness.config.schema import MetricsConfig, ModelsConfig
 from harness.config.typed import from_dict
-from harness.critics import CRITICS, SCORE_NAMES
 from harness.metrics.cache import FOLDER as CACHE_FOLDER, ScoreCache
 from harness.rundir import JobKey, RunDir
 from harness.rundir.archive import picked_rows, selected_rows
@@ -22,8 +22,13 @@ from harness.rundir.manifest import job_picks, now, stored_policies
 
 SCHEMA_VERSION = 2  # 2: intervals over captions (unit, captions, seeds), the answer section, judges scored as
 # their authors do (new judge ids), one hacking-gap definition (z), Kendall's W tie-corrected
-DIRECTIONS = {**{n: CRITICS[n].higher_is_better for n in SCORE_NAMES}, "clipscore": True, "pickscore": True,
-              "hpsv2": True, "fid": False, "kid": False}
+DIRECTIONS = {"clipscore": True, "fid": False, "kid": False}  # critics and judges: higher is better unless recorded
+
+
+def directions(manifest: dict) -> dict:
+    """higher_is_better of every critic the manifest records (the Critic contract's default: True), judges
+    and FID/KID."""
+    return {**{c["name"]: bool(c.get("higher_is_better", True)) for c in manifest.get("critics", [])}, **DIRECTIONS}
 
 
 @dataclass
@@ -68,10 +73,11 @@ class MetricContext:
     evaluator: Evaluator
     reference: str | None = None
     cache_dir: Path | None = None
-    directions: dict = field(default_factory=lambda: dict(DIRECTIONS))
+    directions: dict = field(default_factory=lambda: dict(DIRECTIONS))  # missing names: higher is better
     pick: str | None = None  # the policy every method's pick follows here; None = each method's own
     store: ScoreCache = field(default_factory=lambda: ScoreCache(None))  # model outputs by image hash (cache.py)
-    judges: dict = field(default_factory=dict)  # panel judge name -> harness.models.judges.Judge
+    judges: dict = field(default_factory=dict)  # panel judge name -> a loaded judge (harness.models.judges)
+    judge_sources: dict = field(default_factory=dict)  # plugin judge name -> its provenance
     clipscore: bool = True  # is CLIPScore among metrics.evaluators
 
     @cached_property
@@ -110,17 +116,32 @@ class MetricContext:
         judge = self.judges[name]
         return self.score_images(f"{name}|{judge.id}", self.jobs if jobs is None else jobs, judge.score)
 
+    @cached_property
+    def captions(self) -> dict:
+        """caption_id -> the caption object (id, text, tags, requirements) the manifest records."""
+        from harness.suites.captions import Caption
+
+        return {c["id"]: Caption(c["id"], c["caption"], tuple(c.get("tags", [])), requirements=c.get("requires"))
+                for c in self.manifest.get("suite", {}).get("captions", [])}
+
+    def caption_of(self, caption_id: str, text: str):
+        from harness.suites.captions import Caption
+
+        known = self.captions.get(caption_id)
+        return known if known is not None and known.text == text else Caption(caption_id, text)
+
     def score_images(self, kind: str, jobs: pd.DataFrame, score):
-        """score(images, captions) -> [N] on each row's stored image with its caption, through the cache."""
+        """score(images, captions) -> [N] on each row's stored image with its caption object, through the cache."""
         import torch
 
         from harness.rundir.files import load_pngs
 
-        captions = dict(zip(self.image_paths(jobs), jobs["caption"]))  # one path per job, so one caption
+        objects = [self.caption_of(c, t) for c, t in zip(jobs["caption_id"], jobs["caption"])]
+        captions = dict(zip(self.image_paths(jobs), objects))  # one path per job, so one caption
 
         def compute(missing):
             return list(score(torch.stack(load_pngs(missing)), [captions[p] for p in missing]))
-        return self.scored(kind, jobs, compute)
+        return self.scored(kind, jobs, compute, [c.context() for c in objects])
 
     def image_paths(self, jobs: pd.DataFrame | None = None) -> list[Path]:
         """The stored PNG of each row's individual: the final population's image, or selected.png (the same
@@ -147,11 +168,11 @@ class MetricContext:
         depends on one), computing (compute(missing paths) -> list) only those not in the store."""
         return self.store.get_many(kind, paths, compute, captions)
 
-    def scored(self, kind: str, jobs: pd.DataFrame, compute):
+    def scored(self, kind: str, jobs: pd.DataFrame, compute, contexts: list[str] | None = None):
         """One float per row for the images that are stored (NaN where a run kept no population images)."""
         import numpy as np
 
-        paths, texts = self.image_paths(jobs), list(jobs["caption"])
+        paths, texts = self.image_paths(jobs), contexts or list(jobs["caption"])
         here = [i for i, p in enumerate(paths) if p.is_file()]
         out = np.full(len(paths), np.nan)
         if here:
@@ -164,7 +185,7 @@ class MetricContext:
         from harness.metrics import clipscore
 
         def score(images, captions):
-            return clipscore.evaluate_clipscore(self.evaluator.model, images, captions).numpy()
+            return clipscore.evaluate_clipscore(self.evaluator.model, images, [c.text for c in captions]).numpy()
         return self.score_images(f"clipscore|{self.evaluator.id}", self.jobs if jobs is None else jobs, score)
 
     def rows_under(self, policy: str) -> pd.DataFrame | None:
@@ -177,7 +198,7 @@ class MetricContext:
 def compute_metrics(rundir: RunDir, cfg: MetricsConfig, device: str = "cpu", search_clip=None,
                     reference: str | None = None, cache_dir: Path | None = None) -> dict:
     """Compute every metric of the run in `rundir` and write metrics.json; returns the dict."""
-    from harness.metrics.registry import METRICS
+    from harness.metrics.registry import sections
     from harness.models.tiny import default_cache_dir
 
     import time
@@ -193,35 +214,33 @@ def compute_metrics(rundir: RunDir, cfg: MetricsConfig, device: str = "cpu", sea
     manifest = rundir.read_manifest()
     archive = rundir.read_archive()
     lap("read archive")
+    registered = sections(cfg.plugins)
     models = from_dict(ModelsConfig, manifest["config"]["models"], "manifest.json")
     ctx = MetricContext(rundir, cfg, manifest, archive, selected_rows(archive),
                         load_evaluator(cfg.clipscore_config(), models, device, search_clip), reference,
                         cache_dir or default_cache_dir(), store=ScoreCache(rundir.path / CACHE_FOLDER),
-                        judges=load_judges(cfg.panel(), models, device),
-                        clipscore=any(e.name == "clipscore" for e in cfg.judge_entries()))
+                        clipscore=any(e.name == "clipscore" for e in cfg.judge_entries()), directions=directions(manifest))
+    ctx.judges, ctx.judge_sources = load_judges(cfg.panel(), models, device)
     lap("load models")
     result = {"schema_version": SCHEMA_VERSION, "computed": now(), "run": str(rundir.path),
               "definitions": {
-                  "clipscore": "Hessel et al. 2021: mean over selected images of 2.5 * max(cos(image, caption), 0), "
-                               "clamped per image (torchmetrics clamps the mean and scales by 100; not used)",
-                  "hacking_gap": "z(in-loop text_image) - z(judge) on the same images, z over the run's picked images",
                   "intervals": f"{int(cfg.confidence * 100)} % two-stage bootstrap over captions, then seeds within "
                                f"each drawn caption ({cfg.bootstrap} resamples; percentile, BCa for Kendall's W); "
                                "point estimates are means of caption means; N = captions x seeds",
                   "tests": "Wilcoxon signed-rank over per-caption mean differences",
-                  "fid": "torchmetrics FrechetInceptionDistance on the chosen features; clamped at 0",
-                  "kid": "torchmetrics KernelInceptionDistance; value = mean over subsets, std over subsets",
-                  "hypervolume": "pymoo HV of the first front, scores normalized by each critic's range to losses "
-                                 "in [0, 1], reference point 1.1 in every objective"},
+                  **{k: v for s in registered for k, v in s.definitions.items()}},
+              "sections": [s.name for s in registered],
+              "plugins": [{"kind": "metric section", "name": s.name, **s.source} for s in registered if s.source] +
+                         [{"kind": "judge", "name": n, **ctx.judge_sources[n]} for n in ctx.judge_sources],
               "evaluator": {"clip": ctx.evaluator.id, "search_clip": ctx.evaluator.search_id,
                             "same_model": ctx.evaluator.same},
               "evaluators": {name: ctx.judge_info(name) for name in
                              (["clipscore"] if ctx.clipscore else []) + list(ctx.judges)}}
-    for name, section in METRICS.items():
-        result[name] = section(ctx)
-        lap(name)
+    for section in registered:
+        result[section.name] = section.compute(ctx)
+        lap(section.name)
     result["per_job"] = ctx.jobs.drop(columns=["caption"]).to_dict(orient="records")
-    result["by_pick"] = by_pick(ctx)
+    result["by_pick"] = by_pick(ctx, registered)
     lap("by_pick")
     ctx.store.save()
     lap("save cache")
@@ -233,22 +252,27 @@ def compute_metrics(rundir: RunDir, cfg: MetricsConfig, device: str = "cpu", sea
     return result
 
 
-def load_judges(entries: list, models: ModelsConfig, device: str) -> dict:
-    """The panel judges (all but clipscore) of metrics.evaluators, loaded once for every section."""
-    from harness.models.judges import load_panel_judge
+def load_judges(entries: list, models: ModelsConfig, device: str) -> tuple[dict, dict]:
+    """The panel judges (all but clipscore) of metrics.evaluators, loaded once for every section (their models
+    on first use), and each plugin judge's provenance."""
+    from harness.models.judges import judge_spec
 
     cache = Path(models.cache_dir) if models.cache_dir else None
-    return {e.name: load_panel_judge(e.name, models.profile, e.model, e.pretrained, device, cache) for e in entries}
+    judges, sources = {}, {}
+    for e in entries:
+        spec = judge_spec(e.name)
+        judges[e.name] = spec.load(e.model, e.pretrained, models.profile, device, cache)
+        if spec.source:
+            sources[e.name] = spec.source
+    return judges, sources
 
 
-def by_pick(ctx: MetricContext) -> dict:
+def by_pick(ctx: MetricContext, registered: list) -> dict:
     """The pick-dependent sections again with every method's image chosen by each stored policy, so that
     `harness report --pick POLICY` needs no model (images already scored are not scored again)."""
-    from harness.metrics.registry import METRICS, PICK_SECTIONS
-
     out = {}
     for policy in stored_policies(ctx.manifest):
         pctx = replace(ctx, jobs=ctx.rows_under(policy), pick=policy)
-        out[policy] = {name: METRICS[name](pctx) for name in PICK_SECTIONS}
+        out[policy] = {s.name: s.compute(pctx) for s in registered if s.per_pick}
         out[policy]["per_job"] = pctx.jobs.drop(columns=["caption"]).to_dict(orient="records")
     return out

@@ -1,29 +1,47 @@
-"""Convergence curves from the archive: first-front hypervolume per generation (four_objective) and the
-best text_image per generation (every method), per job and averaged per method."""
+"""Convergence curves from the archive: first-front hypervolume per generation on the run's critic scores and
+the best text_image per generation (every method), per job and averaged per method."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from harness.critics import CRITICS, SCORE_NAMES
 from harness.metrics.hypervolume import REFERENCE, hypervolume
 
-RANGES = [CRITICS[n].score_range for n in SCORE_NAMES]
 BAND = "interquartile range over jobs (25th to 75th percentile)"
 
 
-def hypervolume_curve(job: pd.DataFrame) -> list[float]:
-    """HV of each generation's population on the four scores (= HV of its first front in those scores,
+def critic_ranges(manifest: dict, names: list[str]) -> dict[str, tuple[float, float]]:
+    """Each critic's score range: as the manifest records it, else (a run written before critics were recorded)
+    the built-in critic's own."""
+    from harness.critics import BUILTIN
+
+    recorded = {c["name"]: tuple(c["score_range"]) for c in manifest.get("critics", []) if "score_range" in c}
+    builtin = {spec.name: spec for spec in BUILTIN}
+    out = {}
+    for name in names:
+        if name in recorded:
+            out[name] = recorded[name]
+        elif name in builtin:
+            out[name] = tuple(builtin[name].load().score_range)
+        else:
+            out[name] = (-1.0, 1.0)
+    return out
+
+
+def hypervolume_curve(job: pd.DataFrame, names: list[str], ranges: list) -> list[float]:
+    """HV of each generation's population on the run's critic scores (= HV of its first front in those scores,
     whatever objectives the method optimized), so methods are comparable."""
-    return [hypervolume(gen[list(SCORE_NAMES)].to_numpy(), RANGES) for _, gen in job.groupby("generation", sort=True)]
+    return [hypervolume(gen[names].to_numpy(), ranges) for _, gen in job.groupby("generation", sort=True)]
 
 
 def best_curve(job: pd.DataFrame, score: str = "text_image") -> list[float]:
     return job.groupby("generation", sort=True)[score].max().tolist()
 
 
-def convergence(archive: pd.DataFrame) -> dict:
-    """{method: {'best_text_image': {'mean': [...], 'n': N}, 'hypervolume': {...}}} (HV where populations > 1)."""
+def convergence(archive: pd.DataFrame, ranges: dict[str, tuple[float, float]]) -> dict:
+    """{method: {'best_text_image': {'mean': [...], 'n': N}, 'hypervolume': {...}}} (HV where populations > 1);
+    ranges: each critic's score range (normalises the hypervolume)."""
+    names, bounds = list(ranges), list(ranges.values())
     out = {}
     for method, frame in archive.groupby("method", sort=False):
         jobs = [g for _, g in frame.groupby(["caption_id", "seed"], sort=True)]
@@ -31,9 +49,9 @@ def convergence(archive: pd.DataFrame) -> dict:
         curves = [best_curve(j) for j in jobs]
         entry["best_text_image"] = _mean_curve(curves)
         if frame.groupby(["caption_id", "seed", "generation"]).size().max() > 1:
-            entry["hypervolume"] = _mean_curve([hypervolume_curve(j) for j in jobs])
+            entry["hypervolume"] = _mean_curve([hypervolume_curve(j, names, bounds) for j in jobs])
             entry["hypervolume"]["reference_point"] = REFERENCE
-            entry["hypervolume"]["normalization"] = {n: list(r) for n, r in zip(SCORE_NAMES, RANGES)}
+            entry["hypervolume"]["normalization"] = {n: list(r) for n, r in ranges.items()}
         out[str(method)] = entry
     return out
 
@@ -47,4 +65,4 @@ def _mean_curve(curves: list[list[float]]) -> dict:
 
 
 def section(ctx) -> dict:
-    return convergence(ctx.archive)
+    return convergence(ctx.archive, critic_ranges(ctx.manifest, ctx.critic_names))

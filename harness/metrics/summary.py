@@ -21,7 +21,7 @@ def section(ctx) -> dict:
     for method, group in jobs.groupby("method", sort=False):
         entry = {"n_captions": int(group["caption_id"].nunique()), "n_seeds": int(group["seed"].nunique())}
         for name in ctx.critic_names:
-            entry[name] = column_entry(group, name, ctx.cfg, ctx.directions[name], design, role="in-loop critic")
+            entry[name] = column_entry(group, name, ctx.cfg, ctx.directions.get(name, True), design, role="in-loop critic")
         by_method[str(method)] = entry
         if not ctx.clipscore:
             continue

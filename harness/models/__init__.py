@@ -74,8 +74,13 @@ def check_models(cfg: ModelsConfig, metrics=None) -> dict[str, list[Path]]:
 
 
 def load_generator_net(spec: ModelSpec, device: str):
-    from harness.models.profiles import stylegan2_pickle
+    from harness.models.profiles import generator_plugin, load_generator_plugin, stylegan2_pickle
 
+    plugin = generator_plugin(spec.generator)
+    if plugin is not None:
+        from harness.models.tiny import default_cache_dir
+
+        return load_generator_plugin(plugin[0]).load_net(plugin[1], spec.profile, device, default_cache_dir())
     pickle_path = stylegan2_pickle(spec.generator)
     if pickle_path is not None:
         from harness.models.stylegan2 import load_generator
@@ -130,8 +135,12 @@ def load_judge(cfg: ModelsConfig, metrics, device: str = "cpu", search_clip=None
 
 
 def generator_kind(spec: ModelSpec) -> str:
-    from harness.models.profiles import stylegan2_pickle
+    """The generators-registry name (or generator plugin) that wraps the network of `spec`."""
+    from harness.models.profiles import generator_plugin, stylegan2_pickle
 
+    plugin = generator_plugin(spec.generator)
+    if plugin is not None:
+        return plugin[0]
     return "stylegan2_ada" if stylegan2_pickle(spec.generator) is not None else "biggan"
 
 

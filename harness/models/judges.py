@@ -23,7 +23,7 @@ checkpoint file holding `state_dict`); `random` has the real architectures with 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -113,9 +113,15 @@ class HFClipBackbone(ImageBackbone):
         return float(self.model.logit_scale.detach().exp())
 
 
+def caption_text(caption) -> str:
+    """A caption object's text (harness.suites.captions.Caption: id, text, requirements), or a string itself."""
+    return getattr(caption, "text", caption)
+
+
 @dataclass
 class Judge:
     """One held-out judge: `score(images [N, 3, H, W] in [0, 1], N captions) -> float64 [N]`, higher is better.
+    Captions are caption objects (id, text, requirements) or strings; these judges read the text.
 
     `backbone` is loaded by `loader` on first use, so a metrics run served from the cache loads no model."""
 
@@ -128,7 +134,8 @@ class Judge:
     def backbone(self):
         return self.loader()
 
-    def score(self, images: torch.Tensor, captions: list[str]) -> np.ndarray:
+    def score(self, images: torch.Tensor, captions: list) -> np.ndarray:
+        captions = [caption_text(c) for c in captions]
         unique = sorted(set(captions))
         text = self.backbone.encode_text(unique).cpu().double()
         index = torch.tensor([unique.index(c) for c in captions])
@@ -224,8 +231,9 @@ class HPSBackbone:
 
 
 def panel_entry(name: str, profile: str, model: str | None = None, pretrained: str | None = None) -> tuple:
-    """(model, pretrained) of judge `name`: the entry's own, else the profile's."""
-    default_model, default_pretrained = PANEL[profile][name]
+    """(model, pretrained) of judge `name`: the entry's own, else the profile's (a judge without a profile
+    default, such as a plugin, keeps the entry's)."""
+    default_model, default_pretrained = PANEL.get(profile, {}).get(name, (None, None))
     return (model or default_model, pretrained if model else default_pretrained)
 
 
@@ -237,21 +245,68 @@ def judge_id(name: str, model: str, pretrained: str | None) -> str:
     return f"{name}:{model}" + (f" + {pretrained}" if pretrained else "") + f" | {PREPROCESSING[name]}"
 
 
+@dataclass(frozen=True)
+class JudgeSpec:
+    """One judge's registration: `load(model, pretrained, profile, device, cache_dir)` -> an object with `id`,
+    `score_range` and `score(images, captions) -> float64 [N]` (higher is better); `files(model, pretrained,
+    profile)` -> the local weight files it needs (WeightsMissingError naming them when absent)."""
+
+    name: str
+    load: object
+    files: object = None
+    source: dict = field(default_factory=dict, compare=False)  # a plugin's provenance (harness.plugins.load)
+
+
+def _clip_judge(name: str):
+    loader = load_pickscore if name == "pickscore" else load_hpsv2
+
+    def load(model, pretrained, profile, device="cpu", cache_dir=None):
+        model, pretrained = panel_entry(name, profile, model, pretrained)
+        return Judge(name, judge_id(name, model, pretrained), lambda: loader(model, pretrained, device, cache_dir),
+                     RANGES[name])
+
+    def files(model, pretrained, profile) -> list[Path]:
+        model, pretrained = panel_entry(name, profile, model, pretrained)
+        if model == "tiny" or model.startswith("random:"):
+            return []
+        if name == "pickscore":
+            folders = [_hf_folder(model)] + ([_hf_folder(pretrained)] if pretrained else [])
+            return sorted({p for f in folders for p in f.iterdir() if p.suffix in (".bin", ".safetensors", ".json")})
+        return [_hf_file(pretrained)] if pretrained else []
+    return JudgeSpec(name, load, files)
+
+
+# the panel beside CLIPScore (whose judge is the CLIPScore evaluator of harness.metrics); plugins: entry points
+# of harness.judges, or module:Class (a class with `load` and optionally `files` classmethods, `score_range`)
+JUDGES = {name: _clip_judge(name) for name in ("pickscore", "hpsv2")}
+GROUP = "harness.judges"
+
+
+def judge_spec(name: str, option: str = "metrics.evaluators") -> JudgeSpec:
+    """The registration of judge `name`: a built-in one, or a plugin (loaded now, one line when broken)."""
+    if name in JUDGES:
+        return JUDGES[name]
+    from harness import plugins
+    from harness.errors import HarnessError
+
+    if name not in plugins.entry_points(GROUP) and ":" not in name:
+        known = ", ".join(["clipscore", *JUDGES, *plugins.entry_points(GROUP)])
+        raise HarnessError(f"{option}: no judge {name!r} (judges: {known}; a plugin judge is an entry point of "
+                           f"{GROUP} or module:Class on the Python path)")
+    obj, source = plugins.load(name, GROUP, "judge", option)
+    if not callable(getattr(obj, "load", None)):
+        raise HarnessError(f"{option}: the judge plugin {name!r} has no load(model, pretrained, profile, device, "
+                           "cache_dir) returning an object with id, score_range and score(images, captions)")
+    return JudgeSpec(name, obj.load, getattr(obj, "files", None), source)
+
+
 def load_panel_judge(name: str, profile: str, model: str | None = None, pretrained: str | None = None,
-                     device: str = "cpu", cache_dir: Path | None = None) -> Judge:
-    """Judge `name` of the profile's panel (or the entry's own model): loaded when it first scores."""
-    model, pretrained = panel_entry(name, profile, model, pretrained)
-    load = load_pickscore if name == "pickscore" else load_hpsv2
-    return Judge(name, judge_id(name, model, pretrained), lambda: load(model, pretrained, device, cache_dir),
-                 RANGES[name])
+                     device: str = "cpu", cache_dir: Path | None = None):
+    """Judge `name` (the profile's panel, the entry's own model, or a plugin): loaded when it first scores."""
+    return judge_spec(name).load(model, pretrained, profile, device, cache_dir)
 
 
 def judge_files(name: str, profile: str, model: str | None = None, pretrained: str | None = None) -> list[Path]:
     """The local files judge `name` loads (empty: random or tiny weights); WeightsMissingError when absent."""
-    model, pretrained = panel_entry(name, profile, model, pretrained)
-    if model == "tiny" or model.startswith("random:"):
-        return []
-    if name == "pickscore":
-        folders = [_hf_folder(model)] + ([_hf_folder(pretrained)] if pretrained else [])
-        return sorted({p for f in folders for p in f.iterdir() if p.suffix in (".bin", ".safetensors", ".json")})
-    return [_hf_file(pretrained)] if pretrained else []
+    spec = judge_spec(name)
+    return list(spec.files(model, pretrained, profile)) if spec.files else []

@@ -115,6 +115,29 @@ def _stylegan2_generator(value: str, profile: str, cache: Path | None) -> str:
     return value
 
 
+GENERATOR_GROUP = "harness.generators"
+
+
+def generator_plugin(generator: str) -> tuple[str, str] | None:
+    """(entry-point name, argument) of a `NAME:ARG` generator whose NAME is a plugin of harness.generators."""
+    from harness.plugins import entry_points
+
+    name, sep, arg = generator.partition(":")
+    return (name, arg) if sep and name in entry_points(GENERATOR_GROUP) else None
+
+
+def load_generator_plugin(name: str):
+    """The Generator subclass of a generator plugin (it loads its own network: `load_net(arg, profile, device,
+    cache_dir)`)."""
+    from harness import plugins
+
+    cls, _ = plugins.load(name, GENERATOR_GROUP, "generator", "models.generator")
+    if not callable(getattr(cls, "load_net", None)) or not callable(getattr(cls, "from_config", None)):
+        raise HarnessError(f"models.generator: the generator plugin {name!r} needs load_net(arg, profile, device, "
+                           "cache_dir) and from_config(net, cfg, device) classmethods")
+    return cls
+
+
 def stylegan2_pickle(generator: str) -> Path | None:
     """The network pickle of a resolved `stylegan2_ada:PATH` generator id, else None."""
     return Path(generator[len(STYLEGAN2_PREFIX):]) if generator.startswith(STYLEGAN2_PREFIX) else None
@@ -197,6 +220,10 @@ def generator_files(spec: ModelSpec) -> list[Path]:
     pickle_path = stylegan2_pickle(spec.generator)
     if spec.generator.startswith("random:"):
         return []
+    plugin = generator_plugin(spec.generator)
+    if plugin is not None:
+        files = getattr(load_generator_plugin(plugin[0]), "files", None)
+        return list(files(plugin[1], spec.profile)) if files else []
     if pickle_path is not None:
         if pickle_path.is_dir():
             raise HarnessError(f"StyleGAN2-ADA network pickle {pickle_path} is a folder, not a file; pass "
@@ -223,7 +250,7 @@ def weight_files(spec: ModelSpec, evaluator: tuple[str, str | None] | None = Non
     from harness.models.judges import judge_files, panel_entry
 
     for judge in judges:
-        labels[f"judge {judge[0]}"] = panel_entry(*judge)[0]
+        labels[f"judge {judge[0]}"] = panel_entry(*judge)[0] or judge[0]
     checks = {"clip": lambda: clip_files(spec.clip, spec.clip_pretrained),
               "classifier": lambda: classifier_files(spec),
               "words": lambda: sorted(p for p in words_folder(spec.words).iterdir()

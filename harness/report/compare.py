@@ -18,6 +18,9 @@ def write_comparison(folder: Path, comparisons: list) -> Path:
     for k, (title, result, notes, ra, rb, pair) in enumerate(comparisons):
         lines += [f"## {title}", ""]
         lines += [f"- note: {n}" for n in notes]
+        for side, label in (("scores_only_a", "the first"), ("scores_only_b", "the second")):
+            if result.get(side):
+                lines.append(f"- scores only in {label} run (not compared): {', '.join(result[side])}")
         for side, label in (("only_a", "only in the first"), ("only_b", "only in the second")):
             if result["unmatched"][side]:
                 lines.append(f"- {len(result['unmatched'][side])} job(s) {label}: "

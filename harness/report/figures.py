@@ -167,3 +167,26 @@ def judge_panel(z_scores: dict[str, dict], judges: list[str], title: str):
               bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # outside the axes: covers no bar or error bar
     fig.tight_layout()
     return fig
+
+
+def distributions(values: dict[str, dict[str, list[float]]], methods: list[str], scores: list[str], title: str):
+    """One panel per score: each method's distribution of that score (violins with their medians), side by side;
+    values[method][score] -> the scores of every individual of every final population."""
+    fig, axes = plt.subplots(1, len(scores), figsize=(max(3.2, 0.9 * len(methods) + 1.2) * len(scores), 4.2),
+                             squeeze=False)
+    for ax, score in zip(axes[0], scores):
+        data = [values[m][score] if values[m][score] else [np.nan] for m in methods]
+        positions = range(1, len(methods) + 1)
+        keep = [i for i, d in enumerate(data) if np.isfinite(d).any()]
+        if keep:
+            parts = ax.violinplot([data[i] for i in keep], [positions[i] for i in keep], showmedians=True)
+            for body in parts["bodies"]:
+                body.set_alpha(0.5)
+        ax.set_xticks(list(positions), methods, rotation=35, ha="right", fontsize=8)
+        ax.set_title(score)
+        ax.set_xlabel("method")
+        ax.set_ylabel(score)
+        ax.yaxis.get_major_formatter().set_useOffset(False)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

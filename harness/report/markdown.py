@@ -2,6 +2,7 @@
 metrics.json, PNGs). Links are relative, so the folder can be moved."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,112 @@ def under_pick(manifest: dict, archive: pd.DataFrame, metrics: dict | None, pick
     return repick(archive, job_picks(manifest, pick)), metrics
 
 
+@dataclass
+class ReportContext:
+    """What a section's renderer gets beside its own metrics.json section: the run (manifest, archive, all of
+    metrics.json), the methods and critics in report order, and helpers for tables, numbers and figures."""
+
+    rundir: RunDir
+    manifest: dict
+    archive: pd.DataFrame
+    metrics: dict | None
+    methods: list[str]
+    critics: list[str]
+    svg: bool = False
+    pick: str | None = None
+
+    @property
+    def root(self) -> Path:
+        return self.rundir.path
+
+    @property
+    def figdir(self) -> Path:
+        return self.root / "figures"
+
+    table = staticmethod(md_table)
+    number = staticmethod(fmt)
+    n = staticmethod(n_of)
+
+    def figure(self, fig, name: str, alt: str) -> str:
+        """Save a matplotlib figure as figures/NAME.png (and .svg with --svg); the markdown line that shows it."""
+        return link(figures.save(fig, self.figdir / f"{name}.png", self.svg), self.root, alt)
+
+
+def render_summary(section, r: ReportContext) -> list[str]:
+    return ["## Summary", ""] + _summary(r.archive, r.metrics, r.methods, r.critics) + _cost(r.manifest, r.methods)
+
+
+def render_answer(section, r: ReportContext) -> list[str]:
+    return _answer(r.metrics)
+
+
+def render_convergence(section, r: ReportContext) -> list[str]:
+    return _convergence(r.metrics, r.figdir, r.root, r.svg)
+
+
+def render_correlations(section, r: ReportContext) -> list[str]:
+    return _correlation(r.metrics, r.figdir, r.root, r.svg, r.methods, r.critics)
+
+
+def render_judges(section, r: ReportContext) -> list[str]:
+    return _judges(r.metrics, r.figdir, r.root, r.svg, r.methods, r.critics)
+
+
+def render_paired(section, r: ReportContext) -> list[str]:
+    return _paired(r.metrics)
+
+
+def render_agreement(section, r: ReportContext) -> list[str]:
+    return _agreement(r.metrics)
+
+
+BUILTIN_ORDER = ["methods", "judges", "fid_kid", "correlations", "convergence", "paired", "answer", "agreement"]
+
+
+def renderer(name: str, metrics: dict):
+    """The renderer of section `name`: its registration's (a built-in's, or the plugin's that computed it, loaded
+    again), else a generic table of its numbers (a plugin that is no longer installed)."""
+    import importlib
+
+    from harness.metrics.registry import METRICS, plugin_section
+
+    if name in METRICS:
+        render = METRICS[name].render
+    else:
+        source = next((p for p in metrics.get("plugins", []) if p.get("kind") == "metric section"
+                       and p.get("name") == name), None)
+        try:
+            render = plugin_section(source["reference"]).render if source else None
+        except Exception:  # the plugin is gone or broken: its numbers are still shown
+            render = None
+        if render is None:
+            return generic_section(name)
+    if isinstance(render, str):
+        module, _, attr = render.partition(":")
+        render = getattr(importlib.import_module(module), attr)
+    return render
+
+
+def generic_section(name: str):
+    def render(section, r: ReportContext) -> list[str]:
+        rows = [[path, fmt(e), n_of(e)] for path, e in _entries(section)]
+        return [f"## {name}", "", "_(rendered from its numbers: the plugin that computed this section did not give "
+                "a renderer, or is not installed)_", "", md_table(["number", "value [interval]", "N"], rows), ""]
+    return render
+
+
+def _entries(obj, path=""):
+    if isinstance(obj, dict):
+        if "value" in obj and ("n" in obj or "interval" in obj):
+            yield path or "value", obj
+            return
+        for k, v in obj.items():
+            yield from _entries(v, f"{path}/{k}" if path else str(k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _entries(v, f"{path}[{i}]")
+
+
 def render_report(rundir: RunDir, svg: bool = False, pick: str | None = None) -> Path:
     """Write RUN_DIR/report.md and RUN_DIR/figures/*.png from stored data; returns the report path.
 
@@ -60,28 +167,28 @@ def render_report(rundir: RunDir, svg: bool = False, pick: str | None = None) ->
     metrics = rundir.read_metrics()
     if pick is not None:
         archive, metrics = under_pick(manifest, archive, metrics, pick)
-    figdir = root / "figures"
     methods = ordered_methods(archive["method"].unique()) if not archive.empty else []
     critics = score_columns(archive, manifest) if not archive.empty else []
+    r = ReportContext(rundir, manifest, archive, metrics, methods, critics, svg, pick)
     out = [f"# Run report: {manifest.get('suite', {}).get('name', root.name)}", ""]
     profile = manifest.get("models", {}).get("profile")
     if profile in NO_MEANING:
         out += [f"> **These numbers come from {NO_MEANING[profile]}: they show that the pipeline runs and carry no "
                 "meaning about image quality.** Run with `--models default` (real weights) for results.", ""]
-    out += _answer(metrics)
+    out += _answer(metrics)  # the report's question answered first
     out += ["## Run", ""] + _meta(manifest, metrics, pick)
-    out += ["## Summary", ""] + _summary(archive, metrics, methods, critics)
-    out += _cost(manifest, methods)
     if metrics:
-        out += _convergence(metrics, figdir, root, svg)
-        out += _correlation(metrics, figdir, root, svg, methods, critics)
-        out += _judges(metrics, figdir, root, svg, methods, critics)
-        out += _paired(metrics)
-        out += _agreement(metrics)
+        for name in metrics.get("sections", BUILTIN_ORDER):
+            if name == "answer" or name not in metrics:
+                continue
+            render = renderer(name, metrics)
+            if render is not None:
+                out += render(metrics[name], r)
     else:
+        out += render_summary(None, r)
         out += ["_metrics.json is missing: run `harness metrics RUN_DIR` for CLIPScore, FID/KID, correlations, "
                 "convergence and paired comparisons._", ""]
-    out += _per_caption(rundir, archive, methods, figdir, root, svg, manifest, critics)
+    out += _per_caption(rundir, archive, methods, r.figdir, root, svg, manifest, critics)
     path = root / "report.md"
     atomic_write_bytes(path, ("\n".join(out).rstrip() + "\n").encode())
     return path

@@ -9,10 +9,19 @@ import pandas as pd
 
 from harness.critics import SCORE_NAMES
 
-ARCHIVE_SCHEMA = 2  # 2: the class columns (top_class, top_class_weight, effective_classes)
+ARCHIVE_SCHEMA = 3  # 2: the class columns (top_class, top_class_weight, effective_classes); 3: the score columns are
+# the run's critics (the manifest's `critics`), not always the built-in four
+EXTENDABLE_SCHEMAS = (2, 3)  # a schema-2 run (the built-in four) grows as schema 3: its columns are the same
 CLASS_COLUMNS = ["top_class", "top_class_weight", "effective_classes"]  # -1 / NaN where the genome has no class
-ARCHIVE_COLUMNS = ["suite", "caption_id", "caption", "method", "seed", "generation", "individual",
-                   *SCORE_NAMES, "pareto_rank", "selected", "evaluations", *CLASS_COLUMNS]
+
+
+def archive_columns(critics=SCORE_NAMES) -> list[str]:
+    """The archive's columns for a run whose critics are `critics` (in order)."""
+    return ["suite", "caption_id", "caption", "method", "seed", "generation", "individual", *critics,
+            "pareto_rank", "selected", "evaluations", *CLASS_COLUMNS]
+
+
+ARCHIVE_COLUMNS = archive_columns()  # a run of the built-in critics
 
 
 def generation_rows(suite: str, key, caption: str, record) -> pd.DataFrame:
@@ -27,12 +36,12 @@ def generation_rows(suite: str, key, caption: str, record) -> pd.DataFrame:
         "suite": suite, "caption_id": key.caption_id, "caption": caption, "method": key.method,
         "seed": np.int64(key.seed), "generation": np.int64(record.generation),
         "individual": np.arange(n, dtype=np.int64),
-        **{name: record.scores[name].astype(np.float64) for name in SCORE_NAMES},
+        **{name: np.asarray(values, dtype=np.float64) for name, values in record.scores.items()},
         "pareto_rank": record.ranks.astype(np.int64), "selected": selected,
         "evaluations": np.int64(record.evaluations), "top_class": np.asarray(classes["top_class"], dtype=np.int64),
         "top_class_weight": np.asarray(classes["top_class_weight"], dtype=np.float64),
         "effective_classes": np.asarray(classes["effective_classes"], dtype=np.float64)})
-    return frame[ARCHIVE_COLUMNS]
+    return frame[archive_columns(list(record.scores))]
 
 
 KEY_COLUMNS = ["method", "caption_id", "caption", "seed", "individual"]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from harness.config.typed import to_dict
 from harness.errors import HarnessError
-from harness.rundir.archive import ARCHIVE_SCHEMA
+from harness.rundir.archive import ARCHIVE_SCHEMA, EXTENDABLE_SCHEMAS
 from harness.rundir.layout import LAYOUT_VERSION, JobKey, job_folder
 
 PACKAGES = ["harness", "torch", "torchvision", "open_clip_torch", "flair", "transformers", "torchmetrics", "pymoo",
@@ -75,12 +75,16 @@ def job_record(key: JobKey) -> dict:
 
 
 def base_manifest(kind: str, suite: dict, run, methods: list, seeds: list[int], keys: list[JobKey],
-                  models_desc: dict) -> dict:
-    """A new manifest. suite: {name, version, folder, description, captions: [{id, caption, tags}], warnings}."""
+                  models_desc: dict, critics: list[dict] = (), plugins: list[dict] = ()) -> dict:
+    """A new manifest. suite: {name, version, folder, description, captions: [{id, caption, tags}], warnings};
+    critics: the run's critic set as recorded (name, higher_is_better, score_range, builtin, plugin provenance);
+    plugins: every other plugin that scored or read the run (judges, metric sections, importers, generators)."""
     config = run_config(run)
     return {
         "schema": SCHEMA, "layout": LAYOUT_VERSION, "archive_schema": ARCHIVE_SCHEMA, "kind": kind,
         "suite": suite,
+        "critics": list(critics),
+        "plugins": list(plugins),
         "config": config,
         "methods": {m.name: dataclasses.asdict(m) for m in methods},
         "metrics_config": config["metrics"],
@@ -104,8 +108,10 @@ def suite_record(suite) -> dict:
             "warnings": list(suite.warnings)}
 
 
-def new_run_manifest(suite, keys: list[JobKey], models_desc: dict) -> dict:
-    return base_manifest("run", suite_record(suite), suite.run, suite.methods, suite.seeds, keys, models_desc)
+def new_run_manifest(suite, keys: list[JobKey], models_desc: dict, critics: list[dict] = (),
+                     plugins: list[dict] = ()) -> dict:
+    return base_manifest("run", suite_record(suite), suite.run, suite.methods, suite.seeds, keys, models_desc,
+                         critics, plugins)
 
 
 def normalize(manifest: dict) -> dict:
@@ -128,7 +134,7 @@ def refusal(old: dict, suite) -> str | None:
     if old.get("layout") != LAYOUT_VERSION:
         return f"it was written in run-directory layout {old.get('layout')} (now {LAYOUT_VERSION}) and can be read " \
                "(report, metrics, compare, regress) but not extended"
-    if old.get("archive_schema") != ARCHIVE_SCHEMA:
+    if old.get("archive_schema") not in EXTENDABLE_SCHEMAS:
         return f"its archive has schema {old.get('archive_schema')} (now {ARCHIVE_SCHEMA}) and can be read but not " \
                "extended"
     if (name, version) != (suite.name, suite.config.version):
@@ -152,11 +158,13 @@ def refusal(old: dict, suite) -> str | None:
     return None
 
 
-def grow(old: dict, suite, keys: list[JobKey], models_desc: dict) -> dict:
+def grow(old: dict, suite, keys: list[JobKey], models_desc: dict, critics: list[dict] = (),
+         plugins: list[dict] = ()) -> dict:
     """`old` with the captions, methods, seeds and jobs of `suite` added (finished jobs keep their records)."""
-    fresh = new_run_manifest(suite, keys, models_desc)
+    fresh = new_run_manifest(suite, keys, models_desc, critics, plugins)
     out = {**old, "models": fresh["models"], "versions": fresh["versions"], "git_commit": fresh["git_commit"],
-           "device": fresh["device"], "ended": None}
+           "device": fresh["device"], "ended": None, "archive_schema": ARCHIVE_SCHEMA,
+           "critics": fresh["critics"] or old.get("critics", []), "plugins": fresh["plugins"] or old.get("plugins", [])}
     captions = {c["id"]: c for c in old["suite"]["captions"]}
     captions.update({c["id"]: c for c in fresh["suite"]["captions"] if c["id"] not in captions})
     out["suite"] = {**old["suite"], "captions": list(captions.values()),

@@ -266,17 +266,19 @@ class RunDir:
         return read_parquet(path, columns=columns)
 
     def job_values(self) -> pd.DataFrame:
-        """One row per finished job: method, caption_id, caption, seed, the selected scores, and
-        CLIPScore where metrics.json has it."""
+        """One row per finished job: method, caption_id, caption, seed, the selected scores of the run's critics,
+        and every held-out judge's score (CLIPScore, the panel) where metrics.json has them."""
         from harness.rundir.archive import selected_rows
 
         archive = self.read_archive()
         if archive.empty:
             raise ConfigError(f"{self.path}: the archive is empty (no finished job)")
         sel = selected_rows(archive)
-        per_job = pd.DataFrame((self.read_metrics() or {}).get("per_job", []))
-        if not per_job.empty and "clipscore" in per_job:
-            sel = sel.merge(per_job[["method", "caption_id", "seed", "clipscore"]], how="left",
+        metrics = self.read_metrics() or {}
+        per_job = pd.DataFrame(metrics.get("per_job", []))
+        judges = [j for j in metrics.get("evaluators", {"clipscore": {}}) if j in per_job]
+        if not per_job.empty and judges:
+            sel = sel.merge(per_job[["method", "caption_id", "seed", *judges]], how="left",
                             on=["method", "caption_id", "seed"])
         return sel
 

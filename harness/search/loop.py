@@ -82,13 +82,16 @@ def new_strategy(method: MethodConfig, search: SearchConfig, generator, seed: in
     return make_strategy(method, search, X0, xl, xu, seed, objective_index(method, names), generator.blocks())
 
 
-def run_search(caption: str, method: MethodConfig, scorer, generator, search: SearchConfig, seed: int,
+def run_search(caption, method: MethodConfig, scorer, generator, search: SearchConfig, seed: int,
                callbacks=(), strategy: Strategy | None = None, evaluations: int = 0, timer=None) -> SearchResult:
-    """Evolve latents for `caption` with `method`; resume from `strategy` when given.
+    """Evolve latents for `caption` (a caption object with id, text and requirements, or its text) with
+    `method`; resume from `strategy` when given. A text-conditioned generator is conditioned on the caption.
 
     evaluations: how many evaluations the restored strategy had already spent.
     timer: an optional harness.perf.Stopwatch charged with the optimizer, generator and critic phases.
     """
+    caption_object, caption = caption, getattr(caption, "text", caption)
+    generator.condition(caption_object)
     names = list(scorer.names)  # the run's critics: every one is scored for every method
     strategy = strategy or new_strategy(method, search, generator, seed, names)
     index = objective_index(method, names)

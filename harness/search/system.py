@@ -21,8 +21,10 @@ def build_system(cfg: RunConfig, models: Models | None = None) -> System:
     """Load the models of `cfg` (or reuse `models`) and build the generator and the four critics."""
     import torch
 
+    from harness.critics import resolve_run
     from harness.models.precision import channels_last
 
+    cfg = resolve_run(cfg)  # every critic's settings typed, plugins loaded (one line when one is broken)
     torch.set_num_threads(cfg.threads)  # before any model runs: results must not depend on the core count
     models = models or load_models(cfg.models, cfg.device, batch_size=cfg.critics.batch_size)
     models.clip.precision = models.classifier.precision = cfg.precision

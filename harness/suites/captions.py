@@ -17,19 +17,24 @@ from harness.errors import ConfigError
 
 @dataclass(frozen=True)
 class Caption:
+    """A caption as every stage after the suite sees it (judges and text-conditioned generators read it)."""
+
     id: str  # unique within a suite; names the job folders
     text: str
     tags: tuple[str, ...] = ()
     category: str | None = None
     provenance: dict = field(default_factory=dict, compare=False, hash=False)
+    requirements: dict | None = field(default=None, compare=False, hash=False)  # GenEval-style: include/exclude
+
+    def context(self) -> str:
+        """What a judge's cached score of an image depends on besides the image: the text and requirements."""
+        if not self.requirements:
+            return self.text
+        import json
+
+        return self.text + "|" + json.dumps(self.requirements, sort_keys=True)
 
 
-FORMATS = ("yaml", "parti", "geneval", "text")
-
-
-def guess_format(path: Path) -> str:
-    suffix = path.suffix.lower()
-    return {".yaml": "yaml", ".yml": "yaml", ".tsv": "parti", ".jsonl": "geneval", ".txt": "text"}.get(suffix, "")
 
 
 def read_yaml_captions(path: Path) -> list[Caption]:
@@ -131,22 +136,68 @@ def control_character(text: str) -> str | None:
     return None
 
 
-READERS = {"yaml": read_yaml_captions, "parti": read_parti, "geneval": read_geneval, "text": read_text}
+@dataclass(frozen=True)
+class Importer:
+    """A caption format's one registration: its name, its reader (path -> list of Caption) and the file
+    extensions that mean it. Outside the package: an entry point of harness.importers (or module:ATTR) naming
+    an Importer, used when a suite names its format (or, for an entry point named like the extension, its
+    file's extension)."""
+
+    format: str
+    read: object
+    extensions: tuple[str, ...] = ()
+    source: dict = field(default_factory=dict, compare=False)  # a plugin's provenance (harness.plugins.load)
+
+
+IMPORTERS = {i.format: i for i in (Importer("yaml", read_yaml_captions, (".yaml", ".yml")),
+                                   Importer("parti", read_parti, (".tsv",)),
+                                   Importer("geneval", read_geneval, (".jsonl",)),
+                                   Importer("text", read_text, (".txt",)))}
+FORMATS = tuple(IMPORTERS)
+GROUP = "harness.importers"
+
+
+def importer(fmt: str | None, path: Path, where: str = "captions") -> Importer:
+    """The importer of format `fmt` (None: by the file's extension): a built-in one, or a plugin loaded now."""
+    from harness import plugins
+
+    suffix = Path(path).suffix.lower()
+    if fmt is None:
+        found = next((i for i in IMPORTERS.values() if suffix in i.extensions), None)
+        if found is not None:
+            return found
+        fmt = suffix.lstrip(".")
+        if fmt not in plugins.entry_points(GROUP):
+            raise ConfigError(f"{path}: unknown captions format (extension {suffix or 'none'!r}); set captions: "
+                              f"{{file: ..., format: FORMAT}} with FORMAT one of {', '.join(FORMATS)} or an importer "
+                              "plugin")
+    if fmt in IMPORTERS:
+        return IMPORTERS[fmt]
+    if fmt not in plugins.entry_points(GROUP) and ":" not in fmt:
+        installed = ", ".join(plugins.entry_points(GROUP)) or "none installed"
+        raise ConfigError(f"{where}: field 'captions.format' must be one of {', '.join(FORMATS)} or an importer plugin "
+                          f"(an entry point of {GROUP}: {installed}; or module:ATTR), got {fmt!r}")
+    obj, source = plugins.load(fmt, GROUP, "caption importer", "captions.format")
+    read = getattr(obj, "read", None)
+    if not callable(read):
+        raise ConfigError(f"captions.format: the importer plugin {fmt!r} has no read(path) -> list of captions")
+    return Importer(fmt, read, tuple(getattr(obj, "extensions", ()) or ()), source)
 
 
 def load_captions(path: Path, fmt: str | None = None, category: list[str] = (), tag: list[str] = (),
-                  sample: int | None = None, seed: int = 0) -> list[Caption]:
+                  sample: int | None = None, seed: int = 0, reader: Importer | None = None) -> list[Caption]:
     """Read captions, keep those in any of `category` and carrying any of `tag`, then sample."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: captions file not found")
-    fmt = fmt or guess_format(path)
-    if fmt not in READERS:
-        raise ConfigError(f"{path}: unknown captions format {fmt!r}; set format to one of {', '.join(FORMATS)}")
+    reader = reader or importer(fmt, path)
     try:
-        captions = READERS[fmt](path)
+        captions = reader.read(path)
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save the captions file as UTF-8") from None
+    if reader.source and not all(isinstance(c, Caption) for c in captions):
+        raise ConfigError(f"{path}: the importer plugin {reader.format!r} must return harness.suites.captions.Caption "
+                          "objects")
     if category:
         wanted = {c.lower() for c in category}
         captions = [c for c in captions if (c.category or "").lower() in wanted]

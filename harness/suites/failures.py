@@ -16,11 +16,11 @@ from harness.suites.captions import read_yaml_captions
 from harness.suites.suite import suite_file
 
 
-def parse_below(spec: str) -> tuple[str, float]:
+def parse_below(spec: str, metrics=(*SCORE_NAMES, "clipscore")) -> tuple[str, float]:
+    """METRIC=THRESHOLD with METRIC one of `metrics` (the run's critics and judges)."""
     metric, _, value = spec.partition("=")
-    if metric not in (*SCORE_NAMES, "clipscore") or not value:
-        raise ConfigError(f"--below {spec!r}: expected METRIC=THRESHOLD with METRIC one of clipscore, "
-                          + ", ".join(SCORE_NAMES))
+    if metric not in metrics or not value:
+        raise ConfigError(f"--below {spec!r}: expected METRIC=THRESHOLD with METRIC one of " + ", ".join(metrics))
     try:
         return metric, float(value)
     except ValueError:

@@ -31,9 +31,9 @@ class CaptionSource:
     seed: int = 0  # seed of the sample
 
     def validate(self, where: str, prefix: str = "") -> None:
-        if self.format is not None and self.format not in FORMATS:
-            raise ConfigError(f"{where}: field '{prefix}format' must be one of {', '.join(FORMATS)}, "
-                              f"got {self.format!r}")
+        if self.format is not None and not re.fullmatch(r"[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*)?", self.format):
+            raise ConfigError(f"{where}: field '{prefix}format' must be one of {', '.join(FORMATS)} or an importer "
+                              f"plugin, got {self.format!r}")
 
 
 @dataclass
@@ -76,6 +76,7 @@ class Suite:
     seeds: list[int]
     run: RunConfig
     warnings: list[str] = field(default_factory=list)
+    plugins: list[dict] = field(default_factory=list)  # the plugins that read it (importers), for the manifest
 
     @property
     def name(self) -> str:
@@ -123,6 +124,27 @@ def _parse_list(value: str | None, kind, option: str):
     return out
 
 
+def with_critics(run: RunConfig, methods: list[MethodConfig], where: str) -> RunConfig:
+    """`run` with its critic set resolved (built-ins, critics.plugins, and any installed critic plugin a method's
+    objectives name by its entry-point name), every method's objectives checked against it."""
+    import dataclasses
+
+    from harness.critics import resolve_run
+    from harness.plugins import entry_points
+    from harness.search.methods import check_method
+
+    run = resolve_run(run, where)
+    names = list(run.critics.sections)
+    extra = [o for m in methods for o in m.objectives if o not in names and o in entry_points("harness.critics")]
+    if extra:
+        critics = dataclasses.replace(run.critics, plugins=[*run.critics.plugins, *dict.fromkeys(extra)])
+        run = resolve_run(dataclasses.replace(run, critics=critics), where)
+        names = list(run.critics.sections)
+    for m in methods:
+        check_method(m, f"baselines/{m.name}.yaml", names)
+    return run
+
+
 def load_suite(path: Path, methods: str | None = None, seeds: str | None = None, models: str | None = None,
                device: str | None = None, sets: list[str] | tuple = (), limit: int | None = None) -> Suite:
     """Load and validate a suite with the command line's choices; every problem is one ConfigError."""
@@ -133,7 +155,10 @@ def load_suite(path: Path, methods: str | None = None, seeds: str | None = None,
     cap_path = Path(source.file)
     if not cap_path.is_absolute():
         cap_path = file.parent / cap_path
-    captions = load_captions(cap_path, source.format, source.category, source.tag, source.sample, source.seed)
+    from harness.suites.captions import importer
+
+    reader = importer(source.format, cap_path, where)
+    captions = load_captions(cap_path, source.format, source.category, source.tag, source.sample, source.seed, reader)
     if not captions:
         raise ConfigError(f"{cap_path}: no captions (empty file, or the filters kept none)")
     seen = set()
@@ -163,10 +188,12 @@ def load_suite(path: Path, methods: str | None = None, seeds: str | None = None,
         captions = captions[:limit]
 
     method_names = _parse_list(methods, str, "--methods") or cfg.methods
+    from harness.config import methods as method_files
+
     method_cfgs = []
     for name in method_names:
         try:
-            method_cfgs.append(load_method(name))
+            method_cfgs.append(method_files.load_method(name))
         except ConfigError as exc:
             raise ConfigError(f"{where if methods is None else '--methods'}: {exc}") from None
     seed_list = _parse_list(seeds, int, "--seeds") or cfg.seeds
@@ -179,9 +206,11 @@ def load_suite(path: Path, methods: str | None = None, seeds: str | None = None,
     except ConfigError as exc:
         raise ConfigError(str(exc).replace(f"{where}:", f"{where}: overrides/metrics:", 1)) from None
     run = build_run_config(base, sets=sets, where="--set" if sets else where, models__profile=models, device=device)
+    run = with_critics(run, method_cfgs, "--set" if sets else where)
 
     from harness.suites.tokens import check_caption_lengths, script_warnings
 
     captions, warnings = check_caption_lengths(captions, run, cfg.long_captions, str(cap_path))
     warnings += script_warnings(captions, run)
-    return Suite(file.parent, cfg, captions, method_cfgs, seed_list, run, warnings)
+    plugins = [{"kind": "caption importer", "name": reader.format, **reader.source}] if reader.source else []
+    return Suite(file.parent, cfg, captions, method_cfgs, seed_list, run, warnings, plugins)

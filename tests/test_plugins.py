@@ -1,0 +1,150 @@
+"""Plugins without editing the package: the example distribution (tests/plugins/colorfulness: a critic, a judge,
+a metric section and a csv importer, registered by entry points) made installable in a temporary folder and used
+through the installed console script, as a researcher would; broken plugins are one line, exit 2; runs written
+before a plugin existed still read; the seed report's experiment as one command."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tomllib
+
+import pytest
+import yaml
+
+from helpers import PLUGINS, REPO, console_script, make_suite
+
+TINY = ["--set", "search.population=4", "--set", "search.offspring=4", "--set", "search.generations=2"]
+
+
+def install(site, name="harness_colorfulness", version="0.1.0", entry_points=None):
+    """A distribution discoverable by importlib.metadata on PYTHONPATH=site: the package and its .dist-info."""
+    if name == "harness_colorfulness":
+        shutil.copytree(PLUGINS / name, site / name, dirs_exist_ok=True)
+        entry_points = tomllib.loads((PLUGINS / "pyproject.toml").read_text())["project"]["entry-points"]
+    info = site / f"{name}-{version}.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name.replace('_', '-')}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text("".join(
+        f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in points.items()) + "\n"
+        for group, points in entry_points.items()))
+
+
+def harness(*argv, site=None, timeout=600):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
+    if site is not None:
+        env["PYTHONPATH"] = str(site)
+    return subprocess.run([console_script(), *map(str, argv)], capture_output=True, text=True, env=env,
+                          timeout=timeout)
+
+
+def package_digest() -> str:
+    digest = hashlib.sha256()
+    for p in sorted((REPO / "harness").rglob("*.py")):
+        digest.update(p.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("site")
+    install(root)
+    # a broken plugin no run names: it must stop nothing
+    (root / "harness_broken.py").write_text("raise ImportError('this plugin is broken')\n")
+    install(root, "harness_broken", entry_points={"harness.critics": {"broken": "harness_broken:Critic"}})
+    return root
+
+
+@pytest.mark.slow
+def test_a_plugin_distribution_runs_through_every_command_without_changing_the_package(site, tmp_path):
+    before = package_digest()
+    base = make_suite(tmp_path / "base", methods=["clip_single", "four_objective"],
+                      overrides={"search.population": 4, "search.offspring": 4, "search.generations": 2})
+    assert harness("run", base, "--out", tmp_path / "four").returncode == 0  # written before the plugin existed
+    five = tmp_path / "five.yaml"
+    five.write_text(yaml.safe_dump({"algorithm": "nsga2", "pick": "asf", "description": "the four and colorfulness",
+                                    "objectives": ["text_image", "image_real", "region_word", "word_label",
+                                                   "colorfulness"]}))
+    folder = tmp_path / "plugged"
+    folder.mkdir()
+    (folder / "captions.csv").write_text("id,caption,tags\ncat,a cat is lay on the table.,normal\n"
+                                         "sky,skyline at sunset.,unusual\n")
+    (folder / "suite.yaml").write_text(yaml.safe_dump({
+        "name": "mini", "captions": {"file": "captions.csv", "format": "csv"}, "models": "tiny",
+        "methods": ["clip_single", "four_objective", str(five)], "seeds": [0],
+        "metrics": {"evaluators": ["clipscore", "saturation"], "plugins": ["front_share"], "fid_features": "tiny",
+                    "bootstrap": 50},
+        "overrides": {"search.population": 4, "search.offspring": 4, "search.generations": 2}}))
+    run = tmp_path / "run"
+    proc = harness("run", folder, "--out", run, site=site)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    manifest = json.loads((run / "manifest.json").read_text())
+    colorful = next(c for c in manifest["critics"] if c["name"] == "colorfulness")
+    assert colorful["plugin"]["distribution"] == "harness-colorfulness" and len(colorful["plugin"]["sha256"]) == 64
+    assert manifest["config"]["critics"]["plugins"] == ["colorfulness"]
+    assert any(p["kind"] == "caption importer" and p["name"] == "csv" for p in manifest["plugins"])
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert "saturation" in metrics["judges"]["judges"] and "front_share" in metrics
+    assert "colorfulness" in metrics["methods"]["five"] and metrics["methods"]["five"]["colorfulness"]["n"] == 2
+    report = (run / "report.md").read_text()
+    assert "## Picks on the first front" in report and "colorfulness" in report and "saturation" in report
+    for argv in (["metrics", run], ["report", run], ["regress", run]):
+        proc = harness(*argv, site=site)
+        assert proc.returncode == 0, (argv, proc.stderr[-2000:])
+    proc = harness("compare", run, tmp_path / "four", "--out", tmp_path / "cmp", site=site)
+    assert proc.returncode == 0 and "colorfulness" in " ".join(proc.stderr.split()), proc.stderr[-2000:]
+    compared = json.loads((tmp_path / "cmp" / "compare.json").read_text())[0]
+    assert "text_image" in compared["methods"]["four_objective"] and "colorfulness" in compared["scores_only_b"]
+    proc = harness("search", "a cat", "--models", "tiny", "--method", five, "--out", tmp_path / "s", *TINY, site=site)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "colorfulness" in (tmp_path / "s" / "scores.csv").read_text().splitlines()[0]
+    assert package_digest() == before
+
+
+def test_runs_written_before_a_plugin_still_read_with_it_installed(site, smoke_run, tmp_path):
+    for source in (REPO / "reports" / "reference" / "smoke", smoke_run[0]):
+        copy = tmp_path / source.name
+        shutil.copytree(source, copy)
+        proc = harness("report", copy, site=site)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_broken_plugins_are_one_line_exit_2_and_write_nothing(site, tmp_path):
+    suite = make_suite(tmp_path / "s", methods=["clip_single"],
+                       overrides={"search.population": 4, "search.offspring": 4, "search.generations": 2})
+    out = tmp_path / "out"
+    cases = [
+        (["--set", "critics.plugins=[broken]"], "fails to import: ImportError: this plugin is broken"),
+        (["--set", "critics.plugins=[harness_colorfulness.judge:SaturationJudge]"], "not a subclass"),
+        (["--set", "critics.plugins=[colorfulness, harness_colorfulness.critic:ColorfulnessCritic]"],
+         "two critics are named 'colorfulness'"),
+        (["--set", "critics.plugins=[nosuchmodule:Critic]"], "no module 'nosuchmodule'"),
+        (["--set", "metrics.evaluators=[nosuchjudge]"], "no judge 'nosuchjudge'"),
+        (["--set", "metrics.plugins=[harness_colorfulness.critic:ColorfulnessCritic]"], "not a metric section"),
+    ]
+    for sets, message in cases:
+        proc = harness("run", suite, "--out", out, *sets, site=site)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], (sets, proc.stderr[-2000:])
+        assert not out.exists()
+
+
+def test_leave_one_out_writes_the_ablation_with_one_row_per_critic_and_shared_latents(tmp_path):
+    import numpy as np
+
+    out = tmp_path / "ablate"
+    proc = harness("ablate", REPO / "suites" / "smoke", "--leave-one-out", "four_objective", "--models", "tiny",
+                   "--out", out, "--seeds", "0", *TINY)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = (out / "critic_ablation.md").read_text()
+    for critic in ("text_image", "image_real", "region_word", "word_label"):
+        assert f"four_objective-without-{critic} | − {critic}" in report
+    assert (out / "figures" / "final_distributions.png").is_file()
+    archive = __import__("pandas").read_parquet(out / "run" / "archive.parquet")
+    first = archive[archive["generation"] == 0]
+    for (cid, seed), group in first.groupby(["caption_id", "seed"]):
+        variants = [sorted(map(tuple, np.round(g[["text_image", "image_real", "region_word"]].to_numpy(), 12)))
+                    for _, g in group.groupby("method")]
+        assert len(variants) == 5 and all(v == variants[0] for v in variants)  # the same initial population
