@@ -161,7 +161,7 @@ def test_numbers_that_cannot_be_trusted_say_so(smoke_run):
     assert tested and all(e["p_adjusted"] >= e["p_value"] - 1e-12 and "Benjamini-Hochberg" in e["correction"]
                           for e in tested)
     report = (out / "report.md").read_text()
-    assert "smallest p-value the Wilcoxon test over captions can reach is 0.25" in report
+    assert "smallest p-value the Wilcoxon test over captions can reach is 0.5" in report  # geneval: 2 captions
     assert "† FID on N = 3 images" in report and "Adjusted p: Benjamini-Hochberg" in report
     assert m["convergence"]["four_objective"]["hypervolume"]["band"].startswith("interquartile")
 
@@ -230,7 +230,8 @@ def test_the_report_says_whether_the_judges_agree(smoke_run):
     out, _ = smoke_run
     m = json.loads((out / "metrics.json").read_text())
     a = m["agreement"]
-    assert a["judges"] == ["text_image", "image_real", "region_word", "word_label", "clipscore", "pickscore", "hpsv2"]
+    assert a["judges"] == ["text_image", "image_real", "region_word", "word_label", "clipscore", "pickscore", "hpsv2",
+                           "geneval"]
     assert set(a["ranking"]) == set(a["judges"]) and all(len(r) == 4 for r in a["ranking"].values())
     assert 0 <= a["kendalls_w"]["value"] <= 1 and a["kendalls_w"]["n"] == 3
     assert "## Do the judges agree?" in (out / "report.md").read_text()

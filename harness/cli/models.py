@@ -132,6 +132,8 @@ def fetch_judges(metrics) -> None:
             for repo in (model, pretrained):
                 if repo:
                     snapshot_download(repo, allow_patterns=["*.json", "*.txt", "*.safetensors"])
+        elif e.name == "geneval":
+            snapshot_download(model, allow_patterns=["*.json", "*.safetensors", "*.bin", "*.txt"])
         elif e.name == "hpsv2" and pretrained:
             repo, _, filename = pretrained.partition(":")
             hf_hub_download(repo, filename)

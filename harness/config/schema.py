@@ -54,6 +54,8 @@ class GeneratorConfig:
     space: str = "z"  # latent space searched: z, or w / wplus (StyleGAN2 only; wplus: one w per layer)
     noise_mode: str = "const"  # StyleGAN2 noise: const (stored maps), random (seeded by the genome) or none
     class_label: Optional[int] = None  # conditional StyleGAN2: fixed class; None = search the class (space z)
+    steps: int = 1  # diffusion: denoising steps (SD-Turbo's model card: 1; 1-4 for the turbo models)
+    guidance: float = 0.0  # diffusion: classifier-free guidance scale (0 = none, as the turbo models are used)
 
     def validate(self, where: str, prefix: str = "") -> None:
         _check(0 < self.truncation <= 1, where, prefix + "truncation", "must be in (0, 1]")
@@ -66,6 +68,8 @@ class GeneratorConfig:
         _check(self.noise_mode in ("const", "random", "none"), where, prefix + "noise_mode",
                f"must be const, random or none, got {self.noise_mode!r}")
         _check(self.class_label is None or self.class_label >= 0, where, prefix + "class_label", "must be >= 0")
+        _check(1 <= self.steps <= 50, where, prefix + "steps", "must be in 1..50 (the turbo models: 1 to 4)")
+        _check(self.guidance >= 0, where, prefix + "guidance", "must be >= 0")
 
 
 @dataclass
@@ -169,7 +173,7 @@ class SearchConfig:
         return self.population + self.offspring * (self.generations - 1)
 
 
-JUDGE_NAMES = ("clipscore", "pickscore", "hpsv2")  # the profile's default panel (harness.models.judges registers them)
+JUDGE_NAMES = ("clipscore", "pickscore", "hpsv2", "geneval")  # the profile's default panel (harness.models.judges)
 JUDGE_NAME = r"[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*)?"  # a registered judge, an entry point of harness.judges, module:Class
 
 
@@ -188,6 +192,22 @@ class EvaluatorEntry:
 
 
 @dataclass
+class GenevalConfig:
+    """GenEval's published settings for the geneval judge (Ghosh et al. 2023)."""
+
+    threshold: float = 0.3  # detection score an object needs
+    counting_threshold: float = 0.9  # ... in a counting task
+    max_objects: int = 16  # most confident objects kept per class
+    margin: float = 0.1  # relative position: share of the two objects' sizes an offset must exceed
+
+    def validate(self, where: str, prefix: str = "") -> None:
+        _check(0 <= self.threshold < 1, where, prefix + "threshold", "must be in [0, 1)")
+        _check(0 <= self.counting_threshold < 1, where, prefix + "counting_threshold", "must be in [0, 1)")
+        _check(self.max_objects >= 1, where, prefix + "max_objects", "must be >= 1")
+        _check(0 <= self.margin < 1, where, prefix + "margin", "must be in [0, 1)")
+
+
+@dataclass
 class MetricsConfig:
     # CLIPScore judge: None = the profile's held-out one (harness.models.profiles.evaluator_spec); an open_clip
     # name or 'local-dir:PATH'; "search" = the search's own CLIP (the report then says so)
@@ -198,6 +218,7 @@ class MetricsConfig:
     reference: Optional[str] = None  # FID/KID reference: a folder of real images or a saved .npz statistics file
     fid_features: str = "inception"  # inception | clip | tiny: FID/KID feature extractor
     plugins: list[str] = field(default_factory=list)  # more metric sections: entry points of harness.metrics or module:ATTR
+    geneval: GenevalConfig = field(default_factory=GenevalConfig)  # the geneval judge's settings
     kid_subset_size: int = 50  # KID subset size, lowered to the smaller set's size when N is small
     kid_subsets: int = 100  # KID subsets averaged (the std is over these)
     bootstrap: int = 1000  # bootstrap resamples for every interval
@@ -219,7 +240,7 @@ class MetricsConfig:
         return dataclasses.replace(self, evaluator_clip=entry.model, evaluator_pretrained=entry.pretrained)
 
     def panel(self) -> list[EvaluatorEntry]:
-        """The judges beside CLIPScore (pickscore, hpsv2) that these settings name."""
+        """The judges beside CLIPScore (pickscore, hpsv2, geneval, plugins) that these settings name."""
         return [e for e in self.judge_entries() if e.name != "clipscore"]
 
     def validate(self, where: str, prefix: str = "") -> None:
@@ -266,7 +287,7 @@ class RunConfig:
 @dataclass
 class MethodConfig:
     name: str  # the file stem in baselines/
-    algorithm: Literal["nsga2", "ga", "random", "single"]  # search algorithm
+    algorithm: Literal["nsga2", "ga", "random", "single", "zero_order"]  # search algorithm
     description: str = ""  # one line shown in reports
     objectives: list[str] = field(default_factory=lambda: ["text_image"])  # critics optimized
     pick: str = "best_text_image_on_front"  # final-pick policy (harness.search.pick)
@@ -277,6 +298,9 @@ class MethodConfig:
     mutation_prob: float = 1.0  # per individual: probability that it is mutated at all
     mutation_prob_var: Optional[float] = 0.1  # per gene: probability it changes; None = pymoo's 1/genes
     mutation_eta: float = 10.0  # polynomial mutation distribution index
+    # Gaussian genes (a diffusion model's initial noise) keep N(0, I): crossover is slerp (crossover_prob per mating),
+    # mutation sqrt(1 - s^2) x + s e (mutation_prob per individual; zero_order's neighbours: this step size)
+    noise_mutation_sigma: float = 0.3  # s: how far a mutation (or a zero-order neighbour) moves the noise
     class_mutation_prob_var: Optional[float] = None  # the class genes' own per-gene probability; None = as above
     class_mutation_eta: Optional[float] = None  # the class genes' own PM index; None = mutation_eta
 
@@ -286,8 +310,9 @@ class MethodConfig:
         _check(len(self.objectives) >= 1, where, prefix + "objectives", "must name at least one critic")
         if self.algorithm == "nsga2":
             _check(len(self.objectives) >= 2, where, prefix + "objectives", "needs >= 2 critics for nsga2")
-        if self.algorithm == "ga":
-            _check(len(self.objectives) == 1, where, prefix + "objectives", "needs exactly 1 critic for ga")
+        if self.algorithm in ("ga", "zero_order"):
+            _check(len(self.objectives) == 1, where, prefix + "objectives", f"needs exactly 1 critic for {self.algorithm}")
+        _check(0 < self.noise_mutation_sigma <= 1, where, prefix + "noise_mutation_sigma", "must be in (0, 1]")
         for key in ("crossover_prob", "mutation_prob", "mutation_prob_var", "class_mutation_prob_var"):
             value = getattr(self, key)
             _check(value is None or 0 <= value <= 1, where, prefix + key, "must be in [0, 1]")

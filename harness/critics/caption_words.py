@@ -2,7 +2,8 @@
 
 Words follow Unicode: runs of letters (any script; apostrophes and hyphens inside a word kept),
 lower-cased, and every character of a script written without spaces (Han, Hiragana, Katakana) is a
-word of its own, as BERT's basic tokenizer splits CJK text; digits and punctuation are not words.
+word of its own, as BERT's basic tokenizer splits CJK text; a run of digits is a word ("42"), punctuation
+is not.
 Content words are those not in a small English stop-word list (articles, prepositions, pronouns,
 auxiliaries). Fallback, documented: a caption whose every word is a stop word uses all its words; a
 caption with no word at all is a HarnessError. `latin_script` says whether a caption is written in
@@ -25,7 +26,7 @@ it its it's he she they them his her their we us our you your i me my mine its w
 # Han (CJK unified ideographs and extensions, compatibility), Hiragana, Katakana: no spaces between words
 _CJK = ("\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f")
 _LETTERS = r"[^\W\d_]"
-_WORD = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}]){_LETTERS})+(?:['’-](?:(?![{_CJK}]){_LETTERS})+)*")
+_WORD = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}]){_LETTERS})+(?:['’-](?:(?![{_CJK}]){_LETTERS})+)*|\d+")
 
 
 def words(caption: str) -> list[str]:

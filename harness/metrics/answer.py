@@ -2,8 +2,8 @@
 control, according to the judges the search did not optimise?
 
 For every evolutionary method (algorithm nsga2 or ga) against every control (no search, random search
-at the same budget, picked by the method's own policy, and a single-objective GA when the method has
-several objectives), per held-out judge: the mean of per-caption mean differences, its interval over
+at the same budget, picked by the method's own policy, zero-order search when the run has it, and a
+single-objective GA when the method has several objectives), per held-out judge: the mean of per-caption mean differences, its interval over
 captions, the Wilcoxon p over captions adjusted for this section's tests (Benjamini-Hochberg), and
 the minimum detectable effect at 80 % power for this number of captions from the run's own
 caption-level variance (harness.metrics.power). A difference counts when its adjusted p is below
@@ -31,14 +31,18 @@ def comparisons(manifest: dict, methods: list[str]) -> list[tuple[str, str]]:
             continue
         for c in methods:
             several = len(spec.get(m, {}).get("objectives", [])) > 1
-            if c != m and (algo[c] in ("single", "random") or (algo[c] == "ga" and several)):
+            if c != m and (algo[c] in ("single", "random", "zero_order") or (algo[c] == "ga" and several)):
                 out.append((m, c))
     return out
 
 
 def held_out(ctx) -> list[str]:
-    """The judges the search did not optimise (CLIPScore by the search's own CLIP is not one)."""
-    return [n for n in ctx.judge_columns() if not (n == "clipscore" and ctx.evaluator.same)]
+    """The judges the search did not optimise (CLIPScore by the search's own CLIP is not one) that scored some
+    image (geneval scores only captions with requirements)."""
+    import numpy as np
+
+    return [n for n in ctx.judge_columns() if not (n == "clipscore" and ctx.evaluator.same)
+            and np.isfinite(ctx.jobs[n].to_numpy(dtype=np.float64)).any()]
 
 
 def verdict(entry: dict, alpha: float = power.ALPHA) -> str:

@@ -71,7 +71,7 @@ class ScoreCache:
         for start in range(0, len(todo), CHUNK):
             chunk = todo[start:start + CHUNK]
             for (k, _), v in zip(chunk, compute([p for _, p in chunk])):
-                store[k] = np.asarray(v, dtype=np.float64)
+                store[k] = np.asarray(v) if isinstance(v, str) else np.asarray(v, dtype=np.float64)
             self._dirty.add(kind)
         return [store[k] for k in keys]
 

@@ -111,9 +111,40 @@ class MetricContext:
         judge = self.judges[name]
         return {"id": judge.id, "range": list(judge.score_range), "same_as_search": False}
 
+    def judge_details(self, name: str, jobs: pd.DataFrame | None = None) -> list:
+        """A judge's per-image details (JSON strings; judges with `details`, such as geneval), cached per image;
+        None where the image is not stored."""
+        import numpy as np
+
+        judge = self.judges[name]
+        jobs = self.jobs if jobs is None else jobs
+        objects = [self.caption_of(c, t) for c, t in zip(jobs["caption_id"], jobs["caption"])]
+        paths = self.image_paths(jobs)
+        captions = dict(zip(paths, objects))
+
+        def compute(missing):
+            import torch
+
+            from harness.rundir.files import load_pngs
+
+            return judge.details(torch.stack(load_pngs(missing)), [captions[p] for p in missing])
+        here = [i for i, p in enumerate(paths) if p.is_file()]
+        out = [None] * len(paths)
+        values = self.cached(f"{name}-details|{judge.id}", [paths[i] for i in here], compute,
+                             [objects[i].context() for i in here]) if here else []
+        for i, v in zip(here, values):
+            out[i] = str(np.asarray(v))
+        return out
+
     def judge_scores(self, name: str, jobs: pd.DataFrame | None = None):
         """Judge `name`'s score of each row's image with its caption, float64 [N] (cached per image)."""
         judge = self.judges[name]
+        if hasattr(judge, "details"):  # one pass per image: the score is read off its details
+            import numpy as np
+
+            from harness.models.geneval import outcome
+
+            return np.array([np.nan if d is None else outcome(d) for d in self.judge_details(name, jobs)])
         return self.score_images(f"{name}|{judge.id}", self.jobs if jobs is None else jobs, judge.score)
 
     @cached_property
@@ -220,7 +251,7 @@ def compute_metrics(rundir: RunDir, cfg: MetricsConfig, device: str = "cpu", sea
                         load_evaluator(cfg.clipscore_config(), models, device, search_clip), reference,
                         cache_dir or default_cache_dir(), store=ScoreCache(rundir.path / CACHE_FOLDER),
                         clipscore=any(e.name == "clipscore" for e in cfg.judge_entries()), directions=directions(manifest))
-    ctx.judges, ctx.judge_sources = load_judges(cfg.panel(), models, device)
+    ctx.judges, ctx.judge_sources = load_judges(cfg.panel(), models, device, cfg)
     lap("load models")
     result = {"schema_version": SCHEMA_VERSION, "computed": now(), "run": str(rundir.path),
               "definitions": {
@@ -252,7 +283,7 @@ def compute_metrics(rundir: RunDir, cfg: MetricsConfig, device: str = "cpu", sea
     return result
 
 
-def load_judges(entries: list, models: ModelsConfig, device: str) -> tuple[dict, dict]:
+def load_judges(entries: list, models: ModelsConfig, device: str, cfg: MetricsConfig | None = None) -> tuple[dict, dict]:
     """The panel judges (all but clipscore) of metrics.evaluators, loaded once for every section (their models
     on first use), and each plugin judge's provenance."""
     from harness.models.judges import judge_spec
@@ -261,7 +292,8 @@ def load_judges(entries: list, models: ModelsConfig, device: str) -> tuple[dict,
     judges, sources = {}, {}
     for e in entries:
         spec = judge_spec(e.name)
-        judges[e.name] = spec.load(e.model, e.pretrained, models.profile, device, cache)
+        extra = {"metrics": cfg} if spec.wants_metrics and cfg is not None else {}
+        judges[e.name] = spec.load(e.model, e.pretrained, models.profile, device, cache, **extra)
         if spec.source:
             sources[e.name] = spec.source
     return judges, sources

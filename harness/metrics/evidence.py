@@ -179,8 +179,8 @@ def column_entry(frame: pd.DataFrame, column: str, cfg, higher_is_better: bool |
     if not np.isfinite(values).any():
         from harness.metrics.stats import value_entry
 
-        return value_entry(None, 0, None, higher_is_better, unit=UNIT, captions=0, seeds=0,
-                           note="no stored image to score", **extra)
+        note = "; ".join(x for x in ("no value (no stored image, or not applicable)", extra.pop("note", None)) if x)
+        return value_entry(None, 0, None, higher_is_better, unit=UNIT, captions=0, seeds=0, note=note, **extra)
     return describe(values, design, cfg.bootstrap, cfg.confidence, higher_is_better, **extra)
 
 

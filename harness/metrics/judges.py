@@ -90,5 +90,6 @@ def section(ctx) -> dict:
         out["z_scores"][m] = {n: column_entry(zg, n, ctx.cfg, ctx.directions.get(n, True), design)
                               for n in [*ctx.critic_names, *names]}
     if ctx.pick is None:  # on final populations: the same under every pick policy, so computed once
-        out["leave_one_critic_out"] = leave_one_critic_out(ctx, names)
+        ranked = [n for n in names if not hasattr(ctx.judges.get(n), "details")]  # pass/fail judges are not ranked
+        out["leave_one_critic_out"] = leave_one_critic_out(ctx, ranked)
     return out

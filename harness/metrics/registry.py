@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from harness.errors import HarnessError
-from harness.metrics import agreement, answer, convergence, correlations, fid, judges, paired, summary
+from harness.metrics import agreement, answer, convergence, correlations, fid, geneval, judges, paired, summary
 
 GROUP = "harness.metrics"
 
@@ -33,6 +33,9 @@ BUILTIN = (
                   {"clipscore": "Hessel et al. 2021: mean over selected images of 2.5 * max(cos(image, caption), 0), "
                                 "clamped per image (torchmetrics clamps the mean and scales by 100; not used)"}),
     MetricSection("judges", judges.section, f"{R}:render_judges", True, {"hacking_gap": judges.GAP}),
+    MetricSection("geneval", geneval.section, f"{R}:render_geneval", True,
+                  {"geneval": "GenEval-style object correctness (detector + colour CLIP + GenEval's rules); overall "
+                              "= mean over tasks of the per-task accuracy; correct prompts = any seed correct"}),
     MetricSection("fid_kid", fid.section, None, True,
                   {"fid": "torchmetrics FrechetInceptionDistance on the chosen features; clamped at 0",
                    "kid": "torchmetrics KernelInceptionDistance; value = mean over subsets, std over subsets"}),

@@ -41,9 +41,12 @@ PICKSCORE_PROCESSOR = "laion/CLIP-ViT-H-14-laion2B-s32B-b79K"
 HPS_REPO = "xswu/HPSv2"
 HPS_FILE = "HPS_v2.1_compressed.pt"
 # profile -> judge -> (model, pretrained): what an entry without `model` means
-PANEL = {"default": {"pickscore": (PICKSCORE_MODEL, PICKSCORE_PROCESSOR), "hpsv2": ("ViT-H-14", f"{HPS_REPO}:{HPS_FILE}")},
-         "random": {"pickscore": ("random:ViT-H-14", None), "hpsv2": ("ViT-H-14", None)},
-         "tiny": {"pickscore": ("tiny", None), "hpsv2": ("tiny", None)}}
+DETECTOR = "facebook/mask2former-swin-small-coco-instance"  # the geneval judge's detector (its colours: the CLIPScore judge)
+PANEL = {"default": {"pickscore": (PICKSCORE_MODEL, PICKSCORE_PROCESSOR), "hpsv2": ("ViT-H-14", f"{HPS_REPO}:{HPS_FILE}"),
+                     "geneval": (DETECTOR, None)},
+         "random": {"pickscore": ("random:ViT-H-14", None), "hpsv2": ("ViT-H-14", None),
+                    "geneval": (f"random:{DETECTOR}", None)},
+         "tiny": {"pickscore": ("tiny", None), "hpsv2": ("tiny", None), "geneval": ("tiny", None)}}
 RANGES = {"pickscore": (-100.0, 100.0), "hpsv2": (-1.0, 1.0)}  # logit scale (100 in PickScore) x cosine; cosine
 
 
@@ -254,6 +257,7 @@ class JudgeSpec:
     name: str
     load: object
     files: object = None
+    wants_metrics: bool = False  # load() also takes metrics= (the run's MetricsConfig: its settings)
     source: dict = field(default_factory=dict, compare=False)  # a plugin's provenance (harness.plugins.load)
 
 
@@ -276,9 +280,41 @@ def _clip_judge(name: str):
     return JudgeSpec(name, load, files)
 
 
+def _geneval_judge() -> JudgeSpec:
+    """GenEval-style object correctness (harness.models.geneval): the detector of `model` (the profile's), colours
+    by the profile's CLIPScore judge, GenEval's settings from metrics.geneval."""
+
+    def load(model, pretrained, profile, device="cpu", cache_dir=None, metrics=None):
+        from harness.config.schema import MetricsConfig, ModelsConfig
+        from harness.models import load_judge
+        from harness.models.detector import load_detector
+        from harness.models.geneval import GenevalJudge
+        from harness.models.geneval_rules import Settings
+        from harness.models.profiles import clip_id, evaluator_spec
+
+        model, _ = panel_entry("geneval", profile, model, pretrained)
+        cfg = (metrics or MetricsConfig()).geneval
+        settings = Settings(cfg.threshold, cfg.counting_threshold, cfg.max_objects, cfg.margin)
+        models = ModelsConfig(profile=profile, cache_dir=str(cache_dir) if cache_dir else None)
+        colour = clip_id(*evaluator_spec(models, MetricsConfig())[:2])
+        from harness.models.tiny import TINY_VERSION
+
+        shown = TINY_VERSION if model == "tiny" else model
+        identity = (f"geneval:{shown} + colours {colour} | mmdet-style instances; threshold {settings.threshold}, "
+                    f"counting {settings.counting_threshold}, max {settings.max_objects}, margin {settings.margin}")
+        return GenevalJudge(lambda: load_detector(model, device, cache_dir),
+                            lambda: load_judge(models, MetricsConfig(), device)[0], identity, settings)
+
+    def files(model, pretrained, profile) -> list[Path]:
+        from harness.models.detector import detector_files
+
+        return detector_files(panel_entry("geneval", profile, model, pretrained)[0])
+    return JudgeSpec("geneval", load, files, wants_metrics=True)
+
+
 # the panel beside CLIPScore (whose judge is the CLIPScore evaluator of harness.metrics); plugins: entry points
 # of harness.judges, or module:Class (a class with `load` and optionally `files` classmethods, `score_range`)
-JUDGES = {name: _clip_judge(name) for name in ("pickscore", "hpsv2")}
+JUDGES = {**{name: _clip_judge(name) for name in ("pickscore", "hpsv2")}, "geneval": _geneval_judge()}
 GROUP = "harness.judges"
 
 

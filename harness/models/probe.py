@@ -100,6 +100,21 @@ def probe_generator(generator, classifier, semantic: bool) -> list[ProbeLine]:
     return lines
 
 
+DETECTIONS = {"chelsea": "cat", "coffee": "cup"}  # the COCO class the detector must find in each photo
+
+
+def probe_detector(detector, label: str, semantic: bool) -> list[ProbeLine]:
+    """The geneval judge's detector: the photo's object among its five most confident instances."""
+    lines = []
+    for name, expected in DETECTIONS.items():
+        instances = sorted(detector.detect(photos()[name])[0], key=lambda inst: -inst[1])[:5]
+        found = [inst[0] for inst in instances]
+        shown = ", ".join(f"{n} {s:.2f}" for n, s, *_ in instances[:3]) or "nothing"
+        lines.append(ProbeLine(label, f"{name}: finds a {expected} (top-5 instances)", shown,
+                               _judge(expected in found, semantic)))
+    return lines
+
+
 def run_probe(models, generator, semantic: dict[str, bool], evaluator=None, judges=()) -> list[ProbeLine]:
     """Every line of the self-test. semantic: per model (clip, classifier, words, generator, evaluator),
     whether its weights are real enough to be judged; judges: held-out judges (harness.models.judges.Judge),
@@ -112,5 +127,8 @@ def run_probe(models, generator, semantic: dict[str, bool], evaluator=None, judg
     if evaluator is not None:
         lines += probe_clip(evaluator, "evaluator", semantic.get("evaluator", False))
     for judge in judges:
-        lines += probe_clip(judge.backbone, f"judge {judge.name}", semantic.get("evaluator", False))
+        if hasattr(judge, "detector"):  # geneval: its detector (its colours come from the CLIPScore judge above)
+            lines += probe_detector(judge.detector, f"judge {judge.name}", semantic.get("evaluator", False))
+        elif hasattr(judge, "backbone"):
+            lines += probe_clip(judge.backbone, f"judge {judge.name}", semantic.get("evaluator", False))
     return lines

@@ -102,8 +102,25 @@ STYLEGAN2 = "stylegan2_ada"
 STYLEGAN2_PREFIX = STYLEGAN2 + ":"
 
 
+DIFFUSION_PREFIX = "diffusion:"
+
+
+def diffusion_pipeline(generator: str) -> str | None:
+    """The pipeline id of a resolved `diffusion:ID` generator, else None."""
+    return generator[len(DIFFUSION_PREFIX):] if generator.startswith(DIFFUSION_PREFIX) else None
+
+
 def _stylegan2_generator(value: str, profile: str, cache: Path | None) -> str:
-    """`stylegan2_ada[:PATH]` or a `.pkl` path -> `stylegan2_ada:ABSOLUTE_PATH`; anything else unchanged."""
+    """`stylegan2_ada[:PATH]` or a `.pkl` path -> `stylegan2_ada:ABSOLUTE_PATH`; `diffusion[:ID]` ->
+    `diffusion:ID` (the profile's pipeline when ID is empty; a local folder made absolute); anything else
+    unchanged."""
+    if value == "diffusion" or value.startswith(DIFFUSION_PREFIX):
+        from harness.models.diffusion import pipeline_id
+
+        arg = value[len(DIFFUSION_PREFIX):] if value.startswith(DIFFUSION_PREFIX) else ""
+        if arg and Path(arg).expanduser().exists():
+            arg = str(Path(arg).expanduser().absolute())
+        return DIFFUSION_PREFIX + pipeline_id(arg, profile)
     if value in (STYLEGAN2, STYLEGAN2_PREFIX):
         if profile != "tiny":
             raise HarnessError("models.generator=stylegan2_ada needs a network pickle: --set "
@@ -224,6 +241,11 @@ def generator_files(spec: ModelSpec) -> list[Path]:
     if plugin is not None:
         files = getattr(load_generator_plugin(plugin[0]), "files", None)
         return list(files(plugin[1], spec.profile)) if files else []
+    pipeline = diffusion_pipeline(spec.generator)
+    if pipeline is not None:
+        from harness.models.diffusion import pipeline_files
+
+        return pipeline_files(pipeline, spec.profile)
     if pickle_path is not None:
         if pickle_path.is_dir():
             raise HarnessError(f"StyleGAN2-ADA network pickle {pickle_path} is a folder, not a file; pass "
@@ -273,6 +295,9 @@ def weight_files(spec: ModelSpec, evaluator: tuple[str, str | None] | None = Non
         hint = ("run offline with --models tiny (small test models), or get them with 'harness models fetch "
                 f"{spec.profile}' where a network is available") if spec.profile == "default" else \
             "place the files named below, or run with --models tiny"
+        if len(missing) == 1:  # one missing model: one line says it all
+            key, label, text = missing[0]
+            raise WeightsMissingError(f"1 model(s) missing from the local caches: {key} ({label}): {text}; {hint}")
         raise WeightsMissingError(f"{len(missing)} model(s) missing from the local caches: {names}; {hint}",
                                   details=[f"{key}: {text}" for key, _, text in missing])
     return files

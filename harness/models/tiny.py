@@ -293,10 +293,51 @@ def build_hps(folder: Path) -> None:
     torch.save({"state_dict": model.state_dict()}, folder / TINY_HPS_FILE)
 
 
+TINY_DETECTOR = {"backbone": {"image_size": 64, "patch_size": 4, "embed_dim": 16, "depths": [1, 1, 1, 1],
+                              "num_heads": [1, 1, 1, 2], "window_size": 4},
+                 "model": {"feature_size": 32, "mask_feature_size": 32, "hidden_dim": 32, "encoder_feedforward_dim": 64,
+                           "encoder_layers": 1, "decoder_layers": 2, "num_attention_heads": 2, "dim_feedforward": 64,
+                           "num_queries": 16}}
+
+
+def detector_config(backbone: dict, model: dict):
+    """A Mask2Former config over a Swin backbone with COCO's 80 instance classes (GenEval's names)."""
+    from transformers import Mask2FormerConfig, SwinConfig
+
+    from harness.config.requirements import COCO_CLASSES
+
+    swin = SwinConfig(**backbone, out_features=["stage1", "stage2", "stage3", "stage4"])
+    return Mask2FormerConfig(backbone_config=swin.to_dict(), **model, id2label=dict(enumerate(COCO_CLASSES)),
+                             label2id={n: i for i, n in enumerate(COCO_CLASSES)})
+
+
+def build_detector(folder: Path) -> None:
+    """A tiny Mask2Former (Swin backbone, COCO's 80 classes) and its image processor, with save_pretrained."""
+    from transformers import Mask2FormerForUniversalSegmentation, Mask2FormerImageProcessor
+
+    torch.manual_seed(6)
+    Mask2FormerForUniversalSegmentation(detector_config(**TINY_DETECTOR)).save_pretrained(folder)
+    Mask2FormerImageProcessor(size={"shortest_edge": 64, "longest_edge": 128}, size_divisor=32).save_pretrained(folder)
+
+
+def random_detector():
+    """GenEval's detector architecture (Mask2Former, Swin-S, 100 queries, COCO's 80 classes) with random
+    weights, and the image processor of the COCO instance checkpoints (shortest edge 384)."""
+    from transformers import Mask2FormerForUniversalSegmentation, Mask2FormerImageProcessor
+
+    torch.manual_seed(0)
+    swin_s = {"image_size": 384, "patch_size": 4, "embed_dim": 96, "depths": [2, 2, 18, 2], "num_heads": [3, 6, 12, 24],
+              "window_size": 12}
+    net = Mask2FormerForUniversalSegmentation(detector_config(swin_s, {"num_queries": 100})).eval()
+    return net, Mask2FormerImageProcessor(size={"shortest_edge": 384, "longest_edge": 1333}, size_divisor=32)
+
+
 BUILDERS = {"clip": build_clip, "evaluator_clip": lambda f: build_clip(f, TINY_EVALUATOR_CLIP_CFG, seed=1),
             "classifier": build_classifier, "words": build_words, "generator": build_generator,
             "stylegan2": build_stylegan2, "pickscore": build_pickscore,
-            "hpsv2_base": lambda f: build_clip(f, TINY_HPS_CLIP_CFG, seed=4), "hpsv2": build_hps}
+            "hpsv2_base": lambda f: build_clip(f, TINY_HPS_CLIP_CFG, seed=4), "hpsv2": build_hps,
+            "detector": build_detector, "diffusion": lambda f: __import__("harness.models.diffusion",
+                                                                          fromlist=["build_tiny"]).build_tiny(f)}
 
 
 def tiny_model_dir(component: str, cache_dir: Path | None = None) -> Path:

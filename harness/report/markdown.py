@@ -102,6 +102,33 @@ def render_judges(section, r: ReportContext) -> list[str]:
     return _judges(r.metrics, r.figdir, r.root, r.svg, r.methods, r.critics)
 
 
+def render_geneval(section, r: ReportContext) -> list[str]:
+    """Accuracy per task and method, the overall GenEval score, correct prompts, whether the required objects are
+    there at all, and the failing requirements seen most often."""
+    if not section or "skipped" in section and not section.get("methods"):
+        return ["## GenEval-style object correctness", "", f"_{(section or {}).get('skipped', 'not computed')}._", ""]
+    from harness.config.requirements import TASKS
+
+    methods = [m for m in r.methods if m in section["methods"]]
+    tasks = [t for t in TASKS if any(t in section["methods"][m]["tasks"] for m in methods)]
+    rows = [[m, *[fmt(section["methods"][m]["tasks"].get(t)) for t in tasks], fmt(section["methods"][m]["overall"]),
+             fmt(section["methods"][m]["correct_prompts"]), fmt(section["methods"][m]["objects_present"]),
+             n_of(section["methods"][m]["correct_images"])] for m in methods]
+    lines = ["## GenEval-style object correctness", "",
+             f"A judge that is not a CLIP (`{section['judge']}`): a detector finds the objects the caption requires, "
+             "a CLIP names their colours, and GenEval's rules decide (count, colour, relative position, exclusions). "
+             f"{section['captions_with_requirements']} caption(s) carry requirements; {section['not_applicable']} do "
+             "not and are not applicable. Accuracy per task, the overall score (mean over tasks), correct prompts "
+             "(any seed right) and the share of images whose required objects are all present (count, colour and "
+             "position aside), each [95 % interval over captions].", "",
+             md_table(["method", *tasks, "overall ↑", "correct prompts ↑", "objects present ↑",
+                       "N (captions × seeds)"], rows), ""]
+    failing = [[m, "; ".join(f"{reason} ({count})" for reason, count in section["methods"][m]["failing"]) or "—"]
+               for m in methods]
+    return lines + ["Failing requirements seen most often:", "", md_table(["method", "requirement (images)"], failing),
+                    ""]
+
+
 def render_paired(section, r: ReportContext) -> list[str]:
     return _paired(r.metrics)
 
@@ -110,7 +137,8 @@ def render_agreement(section, r: ReportContext) -> list[str]:
     return _agreement(r.metrics)
 
 
-BUILTIN_ORDER = ["methods", "judges", "fid_kid", "correlations", "convergence", "paired", "answer", "agreement"]
+BUILTIN_ORDER = ["methods", "judges", "geneval", "fid_kid", "correlations", "convergence", "paired", "answer",
+                 "agreement"]
 
 
 def renderer(name: str, metrics: dict):

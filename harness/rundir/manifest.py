@@ -104,7 +104,8 @@ def suite_record(suite) -> dict:
     """The manifest's description of a harness.suites.Suite."""
     return {"name": suite.name, "version": suite.config.version, "folder": str(suite.folder),
             "description": suite.config.description,
-            "captions": [{"id": c.id, "caption": c.text, "tags": list(c.tags)} for c in suite.captions],
+            "captions": [{"id": c.id, "caption": c.text, "tags": list(c.tags),
+                          **({"requires": c.requirements} if c.requirements else {})} for c in suite.captions],
             "warnings": list(suite.warnings)}
 
 

@@ -51,10 +51,10 @@ def read_yaml_captions(path: Path) -> list[Caption]:
     for i, item in enumerate(data):
         if not isinstance(item, dict):
             raise ConfigError(f"{path}: caption #{i + 1} must be a mapping with id and caption")
-        unknown = sorted(set(item) - {"id", "caption", "tags", "category", "provenance"})
+        unknown = sorted(set(item) - {"id", "caption", "tags", "category", "provenance", "requires"})
         if unknown:
             raise ConfigError(f"{path}: caption #{i + 1}: unknown key '{unknown[0]}' "
-                              "(known keys: caption, category, id, provenance, tags)")
+                              "(known keys: caption, category, id, provenance, requires, tags)")
         if "caption" not in item:
             raise ConfigError(f"{path}: caption #{i + 1} has no 'caption' field")
         tags = item.get("tags") or []
@@ -68,8 +68,11 @@ def read_yaml_captions(path: Path) -> list[Caption]:
             raise ConfigError(f"{path}: caption '{cid}' is empty")
         if not isinstance(text, str):
             raise ConfigError(f"{path}: caption '{cid}' must be text, got {_kind(text)} (quote it in the YAML)")
+        from harness.config.requirements import check_requirements
+
+        requires = check_requirements(item.get("requires"), f"{path}: caption '{cid}'")
         out.append(Caption(str(cid), text, tuple(map(str, tags)), item.get("category"),
-                           dict(item.get("provenance") or {})))
+                           dict(item.get("provenance") or {}), requires))
     return out
 
 
@@ -96,7 +99,10 @@ def read_parti(path: Path) -> list[Caption]:
 
 
 def read_geneval(path: Path) -> list[Caption]:
-    """GenEval metadata JSONL: one {tag, include, prompt} per line; category = tag."""
+    """GenEval metadata JSONL: one {tag, include, exclude, prompt} per line; category = tag, and the clauses
+    (with the tag) kept as the caption's requirements."""
+    from harness.config.requirements import check_requirements
+
     out = []
     with open(path, encoding="utf-8") as fh:
         for i, line in enumerate(fh):
@@ -115,7 +121,11 @@ def read_geneval(path: Path) -> list[Caption]:
             tag = row.get("tag", "")
             if not isinstance(tag, str):
                 raise ConfigError(f"{path}: line {i + 1}: 'tag' must be text, got {_kind(tag)}")
-            out.append(Caption(f"geneval-{len(out):04d}", row["prompt"], (tag,) if tag else (), tag or None))
+            clauses = {k: row[k] for k in ("include", "exclude") if k in row}
+            requires = check_requirements({**clauses, **({"tag": tag} if tag else {})}, f"{path}: line {i + 1}") \
+                if clauses else None
+            out.append(Caption(f"geneval-{len(out):04d}", row["prompt"], (tag,) if tag else (), tag or None,
+                               requirements=requires))
     return out
 
 
