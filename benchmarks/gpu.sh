@@ -15,3 +15,7 @@ python3 benchmarks/run.py --device cuda --profiles tiny,random --populations 16,
 python3 benchmarks/run.py --device cuda --profiles random --populations 100 --set precision=bf16 --json "$OUTDIR/gpu_bf16.json"
 python3 benchmarks/amp_check.py --profile random
 python3 benchmarks/scaling.py --device cuda --sizes 128,256,512 --batch 16 --json "$OUTDIR/gpu_scaling.json"
+# diffusion (the `diffusion` extra's diffusers must travel in .whl/ too): SD-Turbo's architecture with random weights,
+# 512 px, 1 step, one generation of population 100; a 100 x 50 job is 5,100 evaluations / evals/s
+python3 benchmarks/run.py --device cuda --profiles random --populations 16,100 --set models.generator=diffusion --json "$OUTDIR/gpu_diffusion_fp32.json"
+python3 benchmarks/run.py --device cuda --profiles random --populations 100 --set models.generator=diffusion --set precision=fp16 --json "$OUTDIR/gpu_diffusion_fp16.json"

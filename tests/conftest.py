@@ -49,9 +49,17 @@ def tiny_stylegan2(tiny_cache):
 
 
 @pytest.fixture(scope="session")
-def tiny_generators(tiny_system, tiny_stylegan2):
+def tiny_pipeline(tiny_cache):
+    """The tiny profile's diffusion pipeline, read back by the loader real pipelines go through."""
+    from harness.models.diffusion import load_pipeline
+
+    return load_pipeline("", "tiny")
+
+
+@pytest.fixture(scope="session")
+def tiny_generators(tiny_system, tiny_stylegan2, tiny_pipeline):
     """Every registered generator with every genome and space, keyed 'name' or 'name[variant]'."""
-    from harness.generators import BigGANGenerator, StyleGAN2Generator
+    from harness.generators import BigGANGenerator, DiffusionGenerator, StyleGAN2Generator
 
     net = tiny_system.generator.net
     return {"biggan": tiny_system.generator,
@@ -62,7 +70,9 @@ def tiny_generators(tiny_system, tiny_stylegan2):
             "stylegan2_ada[wplus]": StyleGAN2Generator(tiny_stylegan2, space="wplus", truncation=0.7, batch_size=4),
             "stylegan2_ada": StyleGAN2Generator(tiny_stylegan2, truncation=0.7, batch_size=4),
             "stylegan2_ada[w, random noise]": StyleGAN2Generator(tiny_stylegan2, space="w", noise_mode="random",
-                                                                 truncation=0.7, batch_size=4)}
+                                                                 truncation=0.7, batch_size=4),
+            "diffusion": DiffusionGenerator(tiny_pipeline, batch_size=4),
+            "diffusion[2 steps]": DiffusionGenerator(tiny_pipeline, steps=2, batch_size=4)}
 
 
 @pytest.fixture(scope="session")

@@ -75,13 +75,14 @@ def test_critic_contract(name, plugin_scorer, images):
 
 
 GENERATOR_VARIANTS = ["biggan[softmax]", "biggan[sparse]", "biggan[sparse, 3 classes]", "biggan[embedding]",
-                      "stylegan2_ada[w, random noise]", "stylegan2_ada[wplus]"]
+                      "stylegan2_ada[w, random noise]", "stylegan2_ada[wplus]", "diffusion[2 steps]"]
 
 
 @pytest.mark.parametrize("name", list(GENERATORS) + GENERATOR_VARIANTS)
 def test_generator_contract(name, tiny_generators):
     gen = tiny_generators[name]
     assert isinstance(gen, GENERATORS[name.split("[")[0]])
+    gen.condition("a cat is lay on the table.")  # a text-conditioned generator reads the caption; a GAN ignores it
     xl, xu = gen.bounds()
     assert xl.shape == xu.shape == (gen.latent_dim,) and (xl < xu).all()
     x = gen.initial_latents(5, seed=3)

@@ -161,7 +161,8 @@ def test_the_smoke_report_opens_with_the_answer_and_what_it_could_detect(smoke_r
     sections = [line for line in report.splitlines() if line.startswith("## ")]
     assert sections[0] == "## Answer"
     answer = report.split("## Answer", 1)[1].split("\n## ", 1)[0]
-    assert "N = 3 captions × 1 seeds" in answer and "no effect of any size is detectable with 3 captions" in answer
+    assert "N = 3 captions × 1 seeds" in answer and "clipscore none (3 captions)" in answer
+    assert "needs at least 6 captions to reach p < 0.05" in answer
     assert "carry no meaning about image quality" in report.split("## Answer")[0]  # tiny: said at the top
 
 

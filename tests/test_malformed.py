@@ -96,11 +96,12 @@ def test_a_16_bit_reference_reads_as_its_8_bit_rendering(tmp_path):
         Image.fromarray((grey * 257).astype(np.uint16)).save(sixteen / f"{i}.png")  # mode I;16
         Image.fromarray(grey.astype(np.uint8)).convert("RGB").save(eight / f"{i}.png")
     assert Image.open(sixteen / "0.png").mode == "I;16"
-    for folder in (sixteen, eight):
-        proc = harness("reference", "build", folder, "--features", "tiny", "--out", tmp_path / f"{folder.name}.npz")
-        assert proc.returncode == 0, proc.stderr
-    a, b = np.load(tmp_path / "sixteen.npz")["features"], np.load(tmp_path / "eight.npz")["features"]
-    np.testing.assert_allclose(a, b, atol=1e-6)
+    from harness.metrics.fid import load_image  # what `harness reference build` reads each file with
+
+    for i in range(3):
+        a, b = load_image(sixteen / f"{i}.png"), load_image(eight / f"{i}.png")
+        assert a.shape == b.shape == (3, 32, 32)
+        assert float((a - b).abs().max()) <= 1 / 255 / 2 + 1e-6  # the same picture, to within 8-bit rounding
 
 
 def test_a_mapping_given_to_set_is_merged_not_a_reset_and_yaml_numbers_are_numbers(tmp_path):

@@ -82,9 +82,9 @@ def critic_ablation(suite, method, add, sets, out, methods, seeds, models, devic
         raise ConfigError("--methods does not apply with --leave-one-out/--add-critic: the variants are the methods")
     leave_one_out = method is not None
     if method is None:
-        from harness.config.methods import METHOD_ORDER
+        from harness.config.methods import DEFAULT_METHODS
 
-        method = METHOD_ORDER[-1]  # --add-critic alone: add to the four-objective method
+        method = DEFAULT_METHODS[-1]  # --add-critic alone: add to the four-objective method
     with observing() as observer:
         result = run_critic_ablation(suite, method, leave_one_out=leave_one_out, add=add,
                                      out=out, observer=observer, sets=sets, seeds=seeds, models=models,

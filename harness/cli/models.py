@@ -3,6 +3,8 @@ evaluator included), are they here, get them."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import Optional
 
 import typer
 from rich.table import Table
@@ -21,20 +23,28 @@ models_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
 app.add_typer(models_app, name="models")
 
 
-def _cfgs(profile: str):
-    from harness.config.schema import MetricsConfig, ModelsConfig
+SET_MODELS = typer.Option(None, "--set", metavar="KEY=VALUE",
+                          help="a models.* or metrics.* field, e.g. models.generator=diffusion; repeatable")
+
+
+def _cfgs(profile: str, sets: list[str] | None = None):
+    from harness.config.run import build_run_config
 
     if profile not in PROFILES:
         raise HarnessError(f"unknown model profile {profile!r}: use {', '.join(PROFILES)}")
-    return ModelsConfig(profile=profile), MetricsConfig()
+    for item in sets or []:
+        if not item.split("=", 1)[0].strip().startswith(("models.", "metrics.")):
+            raise HarnessError(f"--set {item!r}: harness models takes models.* and metrics.* fields")
+    run = build_run_config(sets=sets or [], models__profile=profile)
+    return run.models, run.metrics
 
 
-def _ids(profile: str) -> dict[str, str]:
+def _ids(profile: str, sets: list[str] | None = None) -> dict[str, str]:
     from harness.models.profiles import clip_id, evaluator_spec, resolve_spec
 
     from harness.models.judges import panel_entry
 
-    models, metrics = _cfgs(profile)
+    models, metrics = _cfgs(profile, sets)
     name, pretrained, _ = evaluator_spec(models, metrics)
     judges = {f"judge {e.name}": " + ".join(x for x in panel_entry(e.name, profile) if x) or e.name
               for e in metrics.panel()}
@@ -42,12 +52,13 @@ def _ids(profile: str) -> dict[str, str]:
 
 
 @models_app.command("list", epilog="Example: harness models list tiny")
-def list_(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFILE_HELP)) -> None:
+def list_(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFILE_HELP),
+          set_: Optional[list[str]] = SET_MODELS) -> None:
     """The model ids a profile uses, the CLIPScore evaluator included."""
     table = Table(title=f"profile {profile}")
     table.add_column("model")
     table.add_column("id", overflow="fold")
-    for key, value in _ids(profile).items():
+    for key, value in _ids(profile, set_).items():
         table.add_row(key, value)
     console.print(table)
 
@@ -56,11 +67,12 @@ def list_(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFI
 def check(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFILE_HELP),
           probe: bool = typer.Option(False, "--probe", help="then load the models and self-test them on bundled "
                                                             "photos and words (about a minute; exit 1 on a failed "
-                                                            "check)")) -> None:
+                                                            "check)"),
+          set_: Optional[list[str]] = SET_MODELS) -> None:
     """Are every weight a run needs (the evaluator's too) in the local caches? Seconds, no network;
     every missing one is named in one line (exit 2). --probe: do the models give right answers?"""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    models, metrics = _cfgs(profile)
+    models, metrics = _cfgs(profile, set_)
     from harness.models import check_models
 
     files = check_models(models, metrics)
@@ -140,9 +152,10 @@ def fetch_judges(metrics) -> None:
 
 
 @models_app.command(epilog="Example: harness models fetch default")
-def fetch(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFILE_HELP)) -> None:
+def fetch(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFILE_HELP),
+          set_: Optional[list[str]] = SET_MODELS) -> None:
     """Download the profile's weights (and the evaluator's) into each library's usual cache (needs a network)."""
-    models, metrics = _cfgs(profile)
+    models, metrics = _cfgs(profile, set_)
     from harness.models import check_models, resolve_spec
     from harness.models.profiles import evaluator_spec
 
@@ -169,7 +182,14 @@ def fetch(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFI
         open_clip.create_model(name, pretrained=pretrained)
         VGG19_BN_Weights[spec.classifier_weights].get_state_dict(progress=True)
         snapshot_download(spec.words, allow_patterns=["*.json", "*.txt", "*.safetensors"])
-        biggan.resolve(spec.generator, offline=False)
+        from harness.models.profiles import diffusion_pipeline
+
+        pipeline = diffusion_pipeline(spec.generator)
+        if pipeline is not None:  # the pipeline's folders (unet, vae, text encoder, tokenizer, scheduler)
+            snapshot_download(pipeline, allow_patterns=["*.json", "*.txt", "*.safetensors", "*.model"],
+                              ignore_patterns=["*fp16*", "*.ckpt", "*.bin"])
+        elif spec.generator.startswith(("biggan", "hf:")) or Path(spec.generator).is_dir():
+            biggan.resolve(spec.generator, offline=False)
         fetch_judges(metrics)
     except WeightsMissingError:
         raise

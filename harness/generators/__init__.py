@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from harness.generators.base import Generator
 from harness.generators.biggan import BigGANGenerator
+from harness.generators.diffusion import DiffusionGenerator
 from harness.generators.stylegan2 import StyleGAN2Generator
 
-GENERATORS: dict[str, type[Generator]] = {"biggan": BigGANGenerator, "stylegan2_ada": StyleGAN2Generator}
+GENERATORS: dict[str, type[Generator]] = {"biggan": BigGANGenerator, "stylegan2_ada": StyleGAN2Generator,
+                                          "diffusion": DiffusionGenerator}
 
 
 def make_generator(models, cfg, device: str = "cpu") -> Generator:
@@ -25,4 +27,4 @@ def make_generator(models, cfg, device: str = "cpu") -> Generator:
     return cls.from_config(models.generator, cfg, device)
 
 
-__all__ = ["GENERATORS", "Generator", "BigGANGenerator", "StyleGAN2Generator", "make_generator"]
+__all__ = ["GENERATORS", "Generator", "BigGANGenerator", "DiffusionGenerator", "StyleGAN2Generator", "make_generator"]

@@ -32,9 +32,10 @@ class Block:
     start: int
     stop: int
     integer: bool = False  # integer genes: the operators round them
+    gaussian: bool = False  # genes drawn N(0, 1) that must stay so (a diffusion model's initial noise)
 
     def shift(self, offset: int) -> "Block":
-        return Block(self.name, self.start + offset, self.stop + offset, self.integer)
+        return Block(self.name, self.start + offset, self.stop + offset, self.integer, self.gaussian)
 
 
 def describe_weights(weights: np.ndarray) -> dict[str, np.ndarray]:

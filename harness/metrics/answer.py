@@ -66,12 +66,13 @@ def sentence(method: str, control: str, judges: dict, design_note: str) -> str:
     none = [j for j, e in judges.items() if e["verdict"] == "no difference detectable"]
     total = len(judges)
     if not wins and not losses:
-        mdes = ", ".join(f"{j} {e['mde']:.3g}" for j, e in judges.items() if e.get("mde") is not None)
-        notes = {e["mde_note"] for e in judges.values() if e.get("mde_note")}
-        tail = (f"; the smallest differences this run could detect (80 % power, alpha 0.05): {mdes}." if mdes else
-                f"; {notes.pop()}." if notes else ".")
-        return f"No difference between {method} and {control} is detectable on any of the {total} held-out " \
-               f"judge(s) at {design_note}" + tail
+        detectable = [f"{j} {e['mde']:.3g}" if e.get("mde") is not None else f"{j} none ({e['captions']} captions)"
+                      for j, e in judges.items()]
+        floor = (f" (the Wilcoxon test over captions needs at least {power.wilcoxon_min_captions()} captions to reach "
+                 f"p < {power.ALPHA})") if any(e.get("mde_note") for e in judges.values()) else ""
+        return (f"No difference between {method} and {control} is detectable on any of the {total} held-out judge(s) "
+                f"at {design_note}; the smallest differences this run could detect (80 % power, alpha "
+                f"{power.ALPHA}): {', '.join(detectable)}{floor}.")
     parts = []
     if wins:
         parts.append(f"{method} beats {control} on {len(wins)} of {total} held-out judge(s) ("

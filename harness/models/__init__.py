@@ -81,6 +81,13 @@ def load_generator_net(spec: ModelSpec, device: str):
         from harness.models.tiny import default_cache_dir
 
         return load_generator_plugin(plugin[0]).load_net(plugin[1], spec.profile, device, default_cache_dir())
+    from harness.models.profiles import diffusion_pipeline
+
+    pipeline = diffusion_pipeline(spec.generator)
+    if pipeline is not None:
+        from harness.models.diffusion import load_pipeline
+
+        return load_pipeline(pipeline, spec.profile, device)
     pickle_path = stylegan2_pickle(spec.generator)
     if pickle_path is not None:
         from harness.models.stylegan2 import load_generator
@@ -136,11 +143,13 @@ def load_judge(cfg: ModelsConfig, metrics, device: str = "cpu", search_clip=None
 
 def generator_kind(spec: ModelSpec) -> str:
     """The generators-registry name (or generator plugin) that wraps the network of `spec`."""
-    from harness.models.profiles import generator_plugin, stylegan2_pickle
+    from harness.models.profiles import diffusion_pipeline, generator_plugin, stylegan2_pickle
 
     plugin = generator_plugin(spec.generator)
     if plugin is not None:
         return plugin[0]
+    if diffusion_pipeline(spec.generator) is not None:
+        return "diffusion"
     return "stylegan2_ada" if stylegan2_pickle(spec.generator) is not None else "biggan"
 
 

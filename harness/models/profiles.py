@@ -297,6 +297,7 @@ def weight_files(spec: ModelSpec, evaluator: tuple[str, str | None] | None = Non
             "place the files named below, or run with --models tiny"
         if len(missing) == 1:  # one missing model: one line says it all
             key, label, text = missing[0]
+            hint = hint.replace("place the files named below, or run", "or run")
             raise WeightsMissingError(f"1 model(s) missing from the local caches: {key} ({label}): {text}; {hint}")
         raise WeightsMissingError(f"{len(missing)} model(s) missing from the local caches: {names}; {hint}",
                                   details=[f"{key}: {text}" for key, _, text in missing])

@@ -67,7 +67,9 @@ def scatter_matrix(pop: pd.DataFrame, title: str, names: list[str]):
                 axis.get_major_formatter().set_useOffset(False)
     handles, labels = axes[0, min(1, n - 1)].get_legend_handles_labels()
     fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.04, 1, 0.96))
+    # fixed margins for 3-inch panels (tight_layout measures every label: most of the figure's cost)
+    fig.subplots_adjust(left=0.6 / (3.0 * n), right=1 - 0.1 / n, bottom=0.04 + 0.5 / (3.0 * n), top=0.96 - 0.2 / n,
+                        wspace=0.4, hspace=0.4)
     fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False)  # below the panels, never on a point
     return fig
 

@@ -24,7 +24,7 @@ from harness.rundir.archive import ARCHIVE_SCHEMA, EXTENDABLE_SCHEMAS
 from harness.rundir.layout import LAYOUT_VERSION, JobKey, job_folder
 
 PACKAGES = ["harness", "torch", "torchvision", "open_clip_torch", "flair", "transformers", "torchmetrics", "pymoo",
-            "pytorch-pretrained-biggan", "numpy", "scipy", "pandas", "pyarrow"]
+            "pytorch-pretrained-biggan", "diffusers", "numpy", "scipy", "pandas", "pyarrow"]
 SCHEMA = 2
 
 

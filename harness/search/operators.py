@@ -14,6 +14,12 @@ RoundingRepair does for integer variables. Probabilities follow pymoo 0.6:
 
 The class blocks may override the per-gene probability and η (`class_mutation_prob_var`,
 `class_mutation_eta`); every other setting applies to the whole genome.
+
+Gaussian blocks (a diffusion model's initial noise, drawn N(0, I)) get operators that keep N(0, I): SBX's blend
+of two samples shrinks their norm and a bounded mutation clips their tails, and off-distribution noise decodes to
+degraded images. Crossover is spherical interpolation (slerp) of the two parents at a uniform t, one child from
+each end; mutation is sqrt(1 - s^2) x + s e with e ~ N(0, I) and s = `noise_mutation_sigma`, for independent x
+and e exactly N(0, I). `crossover_prob` and `mutation_prob` keep their meanings.
 """
 from __future__ import annotations
 
@@ -35,6 +41,26 @@ class BlockSettings:
     crossover_eta: float
     mutation_prob_var: float
     mutation_eta: float
+    gaussian: bool = False  # N(0, I) genes: slerp and variance-preserving mutation instead of SBX and PM
+    sigma: float = 0.3  # their mutation's step: sqrt(1 - s^2) x + s e
+
+
+def slerp(x: np.ndarray, y: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Spherical interpolation of rows x and y at t [n] (linear where they are parallel)."""
+    nx, ny = np.linalg.norm(x, axis=1), np.linalg.norm(y, axis=1)
+    cos = np.clip((x * y).sum(1) / np.maximum(nx * ny, 1e-12), -1.0, 1.0)
+    omega = np.arccos(cos)
+    sin = np.sin(omega)
+    parallel = sin < 1e-6
+    safe = np.where(parallel, 1.0, sin)
+    a = np.where(parallel, 1 - t, np.sin((1 - t) * omega) / safe)
+    b = np.where(parallel, t, np.sin(t * omega) / safe)
+    return a[:, None] * x + b[:, None] * y
+
+
+def gaussian_mutation(x: np.ndarray, sigma: float, rng) -> np.ndarray:
+    """sqrt(1 - s^2) x + s e, e ~ N(0, I): keeps N(0, I) for x ~ N(0, I)."""
+    return np.sqrt(1.0 - sigma ** 2) * x + sigma * rng.standard_normal(x.shape)
 
 
 def block_settings(method, blocks) -> list[BlockSettings]:
@@ -48,7 +74,8 @@ def block_settings(method, blocks) -> list[BlockSettings]:
             else method.mutation_prob_var
         eta = method.class_mutation_eta if is_class and method.class_mutation_eta is not None else method.mutation_eta
         out.append(BlockSettings(b.start, b.stop, b.integer, float(method.crossover_eta),
-                                 float(min(0.5, default_prob_var) if prob_var is None else prob_var), float(eta)))
+                                 float(min(0.5, default_prob_var) if prob_var is None else prob_var), float(eta),
+                                 bool(getattr(b, "gaussian", False)), float(method.noise_mutation_sigma)))
     return out
 
 
@@ -67,7 +94,13 @@ class BlockSBX(Crossover):
 
     def _do(self, problem, X, *args, random_state=None, **kwargs):
         Q = np.array(X, dtype=np.float64, copy=True)
+        rng = random_state if random_state is not None else np.random.default_rng()
         for block, op in zip(self.blocks, self.ops):
+            if block.gaussian:  # X: [2 parents, matings, genes]
+                x, y = X[0, :, block.start:block.stop], X[1, :, block.start:block.stop]
+                t = rng.random(len(x))
+                Q[0, :, block.start:block.stop], Q[1, :, block.start:block.stop] = slerp(x, y, t), slerp(y, x, t)
+                continue
             part = op._do(_sub_problem(problem, block), X[..., block.start:block.stop], random_state=random_state)
             Q[..., block.start:block.stop] = np.round(part) if block.integer else part
         return Q
@@ -83,7 +116,11 @@ class BlockPM(Mutation):
 
     def _do(self, problem, X, *args, random_state=None, **kwargs):
         Xp = np.array(X, dtype=np.float64, copy=True)
+        rng = random_state if random_state is not None else np.random.default_rng()
         for block, op in zip(self.blocks, self.ops):
+            if block.gaussian:
+                Xp[:, block.start:block.stop] = gaussian_mutation(Xp[:, block.start:block.stop], block.sigma, rng)
+                continue
             part = op._do(_sub_problem(problem, block), Xp[:, block.start:block.stop], random_state=random_state)
             Xp[:, block.start:block.stop] = np.round(part) if block.integer else part
         return Xp

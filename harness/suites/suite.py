@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
-from harness.config.methods import METHOD_ORDER
+from harness.config.methods import DEFAULT_METHODS
 from harness.config.run import build_run_config
 from harness.config.schema import MethodConfig, RunConfig
 from harness.config.typed import apply_override, from_dict, read_yaml
@@ -42,7 +42,7 @@ class SuiteConfig:
     captions: Union[str, CaptionSource]  # the captions file, or a source with filters and a sample
     description: str = ""  # one line for reports
     version: int = 1  # raise it when captions change meaning: a run directory holds one suite name and version
-    methods: list[str] = field(default_factory=lambda: list(METHOD_ORDER))  # methods of baselines/
+    methods: list[str] = field(default_factory=lambda: list(DEFAULT_METHODS))  # methods of baselines/
     seeds: list[int] = field(default_factory=lambda: [0])  # one job per caption x method x seed
     models: str = "default"  # model profile: default, random or tiny
     long_captions: Literal["truncate", "reject"] = "truncate"  # captions over CLIP's 77 tokens
