@@ -24,11 +24,14 @@ PLUGIN_JUDGE = "harness_colorfulness.judge:SaturationJudge"
 def test_judge_contract(name, images, monkeypatch):
     """Every judge, built-in or plugin: one finite float per image within its range, the same twice, the same
     whether the batch is split or not; captions come as caption objects."""
-    from harness.models.judges import judge_spec
+    from harness.config.schema import MetricsConfig, ModelsConfig
+    from harness.metrics.compute import load_judges
     from harness.suites.captions import Caption
 
     monkeypatch.syspath_prepend(str(PLUGINS))
-    judge = judge_spec(name).load(None, None, "tiny")
+    metrics = MetricsConfig(evaluators=["clipscore", name])  # loaded as a run's metrics load them
+    judges, _ = load_judges(metrics.panel(), ModelsConfig(profile="tiny"), "cpu", metrics)
+    judge = judges[name]
     captions = [Caption(f"c{i}", CAPTION) for i in range(len(images))]
     scores = np.asarray(judge.score(images, captions), dtype=np.float64)
     assert scores.shape == (len(images),) and np.isfinite(scores).all()

@@ -333,7 +333,7 @@ def judge_spec(name: str, option: str = "metrics.evaluators") -> JudgeSpec:
     if not callable(getattr(obj, "load", None)):
         raise HarnessError(f"{option}: the judge plugin {name!r} has no load(model, pretrained, profile, device, "
                            "cache_dir) returning an object with id, score_range and score(images, captions)")
-    return JudgeSpec(name, obj.load, getattr(obj, "files", None), source)
+    return JudgeSpec(name, obj.load, getattr(obj, "files", None), source=source)
 
 
 def load_panel_judge(name: str, profile: str, model: str | None = None, pretrained: str | None = None,
