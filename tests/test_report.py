@@ -61,6 +61,23 @@ def test_report_of_a_moved_copy_is_the_same(smoke_dir, tmp_path):
     assert list((moved / "figures").glob("*.svg"))
 
 
+def test_caption_figures_are_drawn_for_the_first_n_captions_and_every_caption_keeps_its_table(smoke_dir, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(smoke_dir, copy)
+    shutil.rmtree(copy / "figures")
+    assert main(["report", str(copy), "--caption-figures", "1"]) == 0
+    figures = {p.name for p in (copy / "figures").glob("*.png")}
+    assert "gallery_cat-table.png" in figures and "scatter_cat-table_four_objective.png" in figures
+    assert not [f for f in figures if "skyline-sunset" in f or "bus-street" in f]
+    report = (copy / "report.md").read_text()
+    assert "_Figures for the first 1 of 3 captions" in report and "--caption-figures 0" in report
+    per_caption = report.split("## Per caption")[1]
+    for cid in ("cat-table", "skyline-sunset", "bus-street"):
+        table = per_caption.split(f"### {cid}:")[1].split("###")[0]
+        assert "| four_objective | 0 |" in table, cid
+    assert main(["report", str(copy), "--caption-figures", "-1"]) == 2
+
+
 def test_regress_unchanged_exits_0_and_a_changed_temperature_exits_1_naming_image_real(smoke_dir, capsys):
     assert main(["regress", str(smoke_dir)]) == 0
     capsys.readouterr()

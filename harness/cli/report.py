@@ -17,6 +17,9 @@ def report(
     pick: str = typer.Option(None, "--pick", metavar="POLICY",
                              help="every method's image as this pick policy chose it (asf, knee, best_text_image, "
                                   "best_text_image_on_front, compromise); default: each method's own"),
+    caption_figures: int = typer.Option(12, "--caption-figures", metavar="N", min=0,
+                                        help="draw each caption's gallery and scatter matrices for the first N "
+                                             "captions (0: every caption); every caption keeps its table"),
 ) -> None:
     """Re-render RUN_DIR/report.md and RUN_DIR/figures/ from the archive, metrics.json and images."""
     from harness.rundir import existing_run
@@ -35,7 +38,7 @@ def report(
     from harness.report.markdown import render_report
 
     with rundir:
-        path = render_report(rundir, svg=svg, pick=pick)
+        path = render_report(rundir, svg=svg, pick=pick, caption_figures=caption_figures)
     archive, metrics = rundir.read_archive(), rundir.read_metrics()
     if pick is not None:
         from harness.report.markdown import under_pick

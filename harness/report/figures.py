@@ -29,14 +29,17 @@ def panels(fig) -> list[dict]:
 
 
 def save(fig, path: Path, svg: bool = False) -> Path:
-    """Write `fig` as PNG (with its panels in a text chunk) and optionally SVG; returns the PNG path."""
+    """Write `fig` as PNG (with its panels in a text chunk) and optionally SVG; returns the PNG path.
+    A figure laid out with fixed margins (`fig.fixed_margins`) is saved as laid out: a tight bounding box
+    draws the figure twice."""
     meta = {"panels": json.dumps(panels(fig)), "Software": "harness"}
+    bbox = None if getattr(fig, "fixed_margins", False) else "tight"
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight", metadata=meta)
+    fig.savefig(buf, format="png", bbox_inches=bbox, metadata=meta)
     atomic_write_bytes(path, buf.getvalue())
     if svg:
         buf = io.BytesIO()
-        fig.savefig(buf, format="svg", bbox_inches="tight")
+        fig.savefig(buf, format="svg", bbox_inches=bbox)
         atomic_write_bytes(path.with_suffix(".svg"), buf.getvalue())
     plt.close(fig)
     return path
@@ -65,12 +68,14 @@ def scatter_matrix(pop: pd.DataFrame, title: str, names: list[str]):
                 ax.set_ylabel(yname)
             for axis in (ax.xaxis, ax.yaxis):  # a score that barely varies: plain ticks, never "1e-8+6.88e-1"
                 axis.get_major_formatter().set_useOffset(False)
+            ax.locator_params(nbins=4)  # legible on a 3-inch panel (and fewer ticks to draw)
     handles, labels = axes[0, min(1, n - 1)].get_legend_handles_labels()
     fig.suptitle(title)
     # fixed margins for 3-inch panels (tight_layout measures every label: most of the figure's cost)
-    fig.subplots_adjust(left=0.6 / (3.0 * n), right=1 - 0.1 / n, bottom=0.04 + 0.5 / (3.0 * n), top=0.96 - 0.2 / n,
+    fig.subplots_adjust(left=0.95 / (3.0 * n), right=1 - 0.1 / n, bottom=0.04 + 0.5 / (3.0 * n), top=0.96 - 0.2 / n,
                         wspace=0.4, hspace=0.4)
     fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False)  # below the panels, never on a point
+    fig.fixed_margins = True
     return fig
 
 

@@ -185,10 +185,16 @@ def _entries(obj, path=""):
             yield from _entries(v, f"{path}[{i}]")
 
 
-def render_report(rundir: RunDir, svg: bool = False, pick: str | None = None) -> Path:
+CAPTION_FIGURES = 12  # captions drawn per caption by default (a scatter matrix costs about half a second)
+
+
+def render_report(rundir: RunDir, svg: bool = False, pick: str | None = None,
+                  caption_figures: int = CAPTION_FIGURES) -> Path:
     """Write RUN_DIR/report.md and RUN_DIR/figures/*.png from stored data; returns the report path.
 
-    pick: render with every method's image chosen by this pick policy instead of the method's own."""
+    pick: render with every method's image chosen by this pick policy instead of the method's own.
+    caption_figures: the gallery and scatter matrices are drawn for the first this many captions (0: all);
+    every caption keeps its table."""
     root = rundir.path
     manifest = rundir.read_manifest() or {}
     archive = rundir.read_archive()
@@ -216,7 +222,7 @@ def render_report(rundir: RunDir, svg: bool = False, pick: str | None = None) ->
         out += render_summary(None, r)
         out += ["_metrics.json is missing: run `harness metrics RUN_DIR` for CLIPScore, FID/KID, correlations, "
                 "convergence and paired comparisons._", ""]
-    out += _per_caption(rundir, archive, methods, r.figdir, root, svg, manifest, critics)
+    out += _per_caption(rundir, archive, methods, r.figdir, root, svg, manifest, critics, caption_figures)
     path = root / "report.md"
     atomic_write_bytes(path, ("\n".join(out).rstrip() + "\n").encode())
     return path
@@ -483,14 +489,21 @@ def evolutionary(manifest: dict, methods: list[str], archive: pd.DataFrame) -> l
 
 
 def _per_caption(rundir: RunDir, archive: pd.DataFrame, methods: list[str], figdir: Path, root: Path,
-                 svg: bool, manifest: dict, critics: list[str]) -> list[str]:
+                 svg: bool, manifest: dict, critics: list[str], caption_figures: int = CAPTION_FIGURES) -> list[str]:
     lines = ["## Per caption", ""]
     if archive.empty:
         return lines + ["_no finished job_"]
     first_seed = sorted(archive["seed"].unique())[0]
-    for cid, cap in archive.groupby("caption_id", sort=False):
+    n_captions = archive["caption_id"].nunique()
+    if 0 < caption_figures < n_captions:
+        lines += [f"_Figures for the first {caption_figures} of {n_captions} captions; every caption keeps its "
+                  "table (`harness report RUN_DIR --caption-figures 0` draws them all)._", ""]
+    for i, (cid, cap) in enumerate(archive.groupby("caption_id", sort=False)):
         caption = cap["caption"].iloc[0]
         lines += [f"### {cid}: “{caption}”", ""]
+        if 0 < caption_figures <= i:
+            lines += _caption_table(cap, methods, critics)
+            continue
         picked = cap[cap["selected"] & (cap["seed"] == first_seed)].set_index("method")["individual"]
         images = [(m, rundir.population_png(JobKey(cid, m, int(first_seed)), int(picked[m])))
                   for m in methods if m in picked]
@@ -504,8 +517,13 @@ def _per_caption(rundir: RunDir, archive: pd.DataFrame, methods: list[str], figd
             p = figures.save(figures.scatter_matrix(pop, f"{caption}: {m} final population (seed {first_seed})",
                                                     critics), figdir / f"scatter_{cid}_{m}.png", svg)
             lines.append(link(p, root, f"score scatter matrix, {cid}, {m}"))
-        sel = cap[cap["selected"]]
-        rows = [[m, s, *[f"{r[n]:.4f}" for n in critics]] for m in methods
-                for s, r in sel[sel["method"] == m].set_index("seed").iterrows()]
-        lines += ["", md_table(["method", "seed", *critics], rows), ""]
+        lines += [""] + _caption_table(cap, methods, critics)
     return lines
+
+
+def _caption_table(cap: pd.DataFrame, methods: list[str], critics: list[str]) -> list[str]:
+    """The selected image's scores of every (method, seed) of one caption."""
+    sel = cap[cap["selected"]]
+    rows = [[m, s, *[f"{r[n]:.4f}" for n in critics]] for m in methods
+            for s, r in sel[sel["method"] == m].set_index("seed").iterrows()]
+    return [md_table(["method", "seed", *critics], rows), ""]
