@@ -319,14 +319,16 @@ def check_cases(world, table):
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # two at a time: each is a short-lived process
         answers = list(pool.map(answer, [argv for _, argv, _, _ in table]))
-    for (name, _, message, _), (proc, seconds) in zip(table, answers):
+    for (name, _, message, needs_models), (proc, seconds) in zip(table, answers):
         lines = proc.stderr.strip().splitlines()
         assert proc.returncode == 2, (name, proc.returncode, proc.stderr[-2000:])
         # one line; only a list of missing models may follow it, one indented line per model
         assert lines[0].startswith("error: ") and message in lines[0], (name, proc.stderr)
         assert all(line.startswith("  ") for line in lines[1:]) and (len(lines) == 1 or "missing" in lines[0]), \
             (name, proc.stderr)
-        assert "Traceback" not in proc.stderr and seconds < 15, (name, seconds)
+        # in seconds, never a hub's minute of retries (one that loads torch and the tiny models: under 30 s on a
+        # busy 2-core machine, where CI runs two test sessions side by side)
+        assert "Traceback" not in proc.stderr and seconds < (30 if needs_models else 15), (name, seconds)
     assert not (root / "fresh").exists() and not list(root.rglob(".lock"))
     assert all(tree_digest(d) == digest for d, digest in before.items())
     assert (root / "paper" / "report.md").read_text() == "draft\n" and len(list((root / "paper").iterdir())) == 1
@@ -382,6 +384,7 @@ def test_files_of_a_run_follow_the_umask(world):
                 assert path.stat().st_mode & 0o044 == 0o044, path  # group- and world-readable under umask 022
 
 
+@pytest.mark.slow
 def test_the_probe_on_tiny_models_runs_and_says_it_judged_nothing():
     proc = subprocess.run([HARNESS, "models", "check", "tiny", "--probe"], capture_output=True, text=True, timeout=300,
                           env={**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"})

@@ -36,6 +36,7 @@ def test_compare_a_run_with_itself_reports_zero_differences(run_dir, tmp_path):
                               for l in md.splitlines() if l.startswith("!["))
 
 
+@pytest.mark.slow
 def test_compare_two_methods_of_one_run_and_mismatches_are_reported(run_dir, tmp_path, capsys):
     assert main(["compare", str(run_dir), "--methods", "four_objective,clip_single", "--out", str(tmp_path / "m")]) == 0
     result = json.loads((tmp_path / "m" / "compare.json").read_text())[0]

@@ -111,6 +111,7 @@ def test_smoke_diffusion_runs_every_method_and_resumes_after_kill_9(tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(whole / "archive.parquet"), pd.read_parquet(killed / "archive.parquet"))
 
 
+@pytest.mark.slow
 def test_harness_search_on_the_diffusion_generator_stores_redecodable_noise(tmp_path, tiny_pipeline):
     from harness.generators import DiffusionGenerator
     from harness.rundir.files import load_png

@@ -166,6 +166,7 @@ def test_the_smoke_report_opens_with_the_answer_and_what_it_could_detect(smoke_r
     assert "carry no meaning about image quality" in report.split("## Answer")[0]  # tiny: said at the top
 
 
+@pytest.mark.slow
 def test_a_two_seed_run_answers_with_the_smallest_detectable_effect(tmp_path):
     import json
 
@@ -191,6 +192,7 @@ def test_a_two_seed_run_answers_with_the_smallest_detectable_effect(tmp_path):
         assert "smallest differences this run could detect" in comp["sentence"]
 
 
+@pytest.mark.slow
 def test_power_prints_the_table_and_compare_refuses_fids_of_other_references(smoke_run, tmp_path):
     """Through the installed console script: `harness power` on the smoke run, and `harness compare` of two runs
     whose FIDs were computed against different reference sets: no FID difference, and the reason."""

@@ -77,7 +77,8 @@ def test_an_80_column_terminal_keeps_counts_and_eta_in_the_bar(tmp_path):
 def test_the_headline_command_runs_offline_with_a_held_out_judge(tmp_path):
     out = tmp_path / "failed"
     proc = subprocess.run([HARNESS, "run", str(REPO / "suites" / "failed_captions"), "--models", "tiny",
-                           "--limit", "2", "--seeds", "0", "--out", str(out)], capture_output=True, text=True,
+                           "--limit", "2", "--seeds", "0", "--out", str(out),
+                           "--set", "search.generations=5"], capture_output=True, text=True,
                           timeout=900, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())

@@ -72,6 +72,7 @@ def test_captions_in_any_script_long_captions_and_scientific_notation_run_with_t
     assert any("Latin script" in w for w in manifest["suite"]["warnings"])
 
 
+@pytest.mark.slow
 def test_a_long_caption_and_an_extreme_temperature_in_harness_search(tmp_path):
     caption = " ".join(["a red bus on the street near a tall building"] * 110)[:5000]
     proc = harness("search", caption, "--models", "tiny", "--method", "four_objective", "--out", tmp_path / "s",

@@ -132,6 +132,7 @@ def test_broken_plugins_are_one_line_exit_2_and_write_nothing(site, tmp_path):
         assert not out.exists()
 
 
+@pytest.mark.slow
 def test_leave_one_out_writes_the_ablation_with_one_row_per_critic_and_shared_latents(tmp_path):
     import numpy as np
 

@@ -6,6 +6,7 @@ import json
 import shutil
 
 import pandas as pd
+import pytest
 import yaml
 
 from harness.cli.main import main
@@ -28,6 +29,7 @@ def _methods(folder):
     return [str(folder / "c.yaml"), str(folder / "b__c.yaml")]
 
 
+@pytest.mark.slow
 def test_ids_with_double_underscores_run_resume_grow_and_report(tmp_path, capsys):
     methods = _methods(tmp_path / "methods")
     suite = make_suite(tmp_path / "s", caption_list=[{"id": "a__b", "caption": "a cat on a table."},
@@ -55,6 +57,7 @@ def test_ids_with_double_underscores_run_resume_grow_and_report(tmp_path, capsys
     assert "seeds: [0, 1]" in report and "3 caption(s)" in report and "### a__b:" in report
 
 
+@pytest.mark.slow
 def test_a_report_started_during_the_run_is_refused_and_cannot_fail_the_run(tmp_path):
     from harness.analysis.pipeline import run_pipeline
     from harness.executors.observer import Observer
@@ -90,6 +93,7 @@ def test_harness_report_and_metrics_refuse_a_live_directory(tmp_path):
     assert tree_digest(run) == before
 
 
+@pytest.mark.slow
 def test_compare_does_not_pair_a_reworded_caption(tmp_path, capsys):
     base = dict(methods=["clip_single"], overrides={"search.population": 4, "search.offspring": 4,
                                                      "search.generations": 2})

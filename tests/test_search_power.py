@@ -106,6 +106,7 @@ def test_policies_on_known_fronts():
     assert set(all_picks(one, {"text_image": one[:, 0]}).values()) == {int(one.argmax())}
 
 
+@pytest.mark.slow
 def test_every_policy_stored_and_report_repicks_without_a_model(smoke_run, tmp_path, monkeypatch):
     """result.json holds every policy's pick; four_objective's own pick is not always the text_image argmax;
     `harness report RUN --pick knee` re-renders report.md from stored data alone."""

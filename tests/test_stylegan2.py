@@ -121,6 +121,7 @@ def test_malicious_pickle_is_refused_without_running_it(tmp_path, case):
     assert not target.exists()
 
 
+@pytest.mark.slow
 def test_malicious_pickle_through_the_cli_is_one_line_exit_2(tmp_path):
     target = tmp_path / "pwned"
     path = tmp_path / "network-snapshot-000100.pkl"
