@@ -299,7 +299,26 @@ def cases(world):
     ]
 
 
+def check_answer(name, message, code, stderr, seconds, limit):
+    """exit 2, one line naming the problem (only a list of missing models may follow, one indented line per
+    model), no traceback, in seconds: never a hub's minute of retries."""
+    lines = stderr.strip().splitlines()
+    assert code == 2, (name, code, stderr[-2000:])
+    assert lines[0].startswith("error: ") and message in lines[0], (name, stderr)
+    assert all(line.startswith("  ") for line in lines[1:]) and (len(lines) == 1 or "missing" in lines[0]), \
+        (name, stderr)
+    assert "Traceback" not in stderr and seconds < limit, (name, seconds)
+
+
+def check_nothing_written(world, before):
+    root, _, run, search_dir = world
+    assert not (root / "fresh").exists() and not list(root.rglob(".lock"))
+    assert {d: tree_digest(d) for d in (run, search_dir)} == before
+    assert (root / "paper" / "report.md").read_text() == "draft\n" and len(list((root / "paper").iterdir())) == 1
+
+
 def check_cases(world, table):
+    """Every case through the installed console script, as a user types it."""
     root, _, run, search_dir = world
     before = {d: tree_digest(d) for d in (run, search_dir)}
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
@@ -320,40 +339,39 @@ def check_cases(world, table):
     with ThreadPoolExecutor(max_workers=2) as pool:  # two at a time: each is a short-lived process
         answers = list(pool.map(answer, [argv for _, argv, _, _ in table]))
     for (name, _, message, needs_models), (proc, seconds) in zip(table, answers):
-        lines = proc.stderr.strip().splitlines()
-        assert proc.returncode == 2, (name, proc.returncode, proc.stderr[-2000:])
-        # one line; only a list of missing models may follow it, one indented line per model
-        assert lines[0].startswith("error: ") and message in lines[0], (name, proc.stderr)
-        assert all(line.startswith("  ") for line in lines[1:]) and (len(lines) == 1 or "missing" in lines[0]), \
-            (name, proc.stderr)
-        # in seconds, never a hub's minute of retries (one that loads torch and the tiny models: under 30 s on a
-        # busy 2-core machine, where CI runs two test sessions side by side)
-        assert "Traceback" not in proc.stderr and seconds < (30 if needs_models else 15), (name, seconds)
-    assert not (root / "fresh").exists() and not list(root.rglob(".lock"))
-    assert all(tree_digest(d) == digest for d, digest in before.items())
-    assert (root / "paper" / "report.md").read_text() == "draft\n" and len(list((root / "paper").iterdir())) == 1
+        # one that loads torch and the tiny models: under 30 s on a busy 2-core machine (CI runs two test
+        # sessions side by side)
+        check_answer(name, message, proc.returncode, proc.stderr, seconds, 30 if needs_models else 15)
+    check_nothing_written(world, before)
 
 
-def test_every_bad_input_is_one_line_exit_2_and_nothing_is_written(world):
+def test_the_inputs_that_need_no_model_are_one_line_exit_2_without_importing_torch(world):
+    """Every case that needs no model, answered in one process (the console script's main, stderr captured per
+    case): exit 2, one line, nothing written, and torch never imported."""
+    root, _, run, search_dir = world
+    before = {d: tree_digest(d) for d in (run, search_dir)}
     table = [case for case in cases(world) if not case[3]]
     assert len(table) >= 40
-    check_cases(world, table)
+    argvs = [[str(a) for a in argv] for _, argv, _, _ in table]
+    script = ("import contextlib, io, json, sys, time\nfrom harness.cli.main import main\nanswers = []\n"
+              "for argv in json.loads(sys.argv[1]):\n"
+              "    err, start = io.StringIO(), time.time()\n"
+              "    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):\n"
+              "        code = main(argv)\n"
+              "    answers.append([code, err.getvalue(), time.time() - start])\n"
+              "print(json.dumps({'answers': answers, 'torch': 'torch' in sys.modules}))")
+    proc = subprocess.run([sys.executable, "-c", script, json.dumps(argvs)], capture_output=True, text=True,
+                          timeout=300, cwd=root, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    for (name, _, message, _), (code, stderr, seconds) in zip(table, result["answers"]):
+        check_answer(name, message, code, stderr, seconds, 15)
+    assert result["torch"] is False
+    check_nothing_written(world, before)
 
 
 @pytest.mark.slow
-def test_bad_inputs_that_load_torch_are_one_line_exit_2_too(world):
-    check_cases(world, [case for case in cases(world) if case[3]])
-
-
-def test_the_inputs_that_need_no_model_are_answered_without_importing_torch(world):
-    argvs = [[str(a) for a in argv] for _, argv, _, needs_models in cases(world) if not needs_models]
-    script = ("import json, sys\nfrom harness.cli.main import main\n"
-              "codes = [main(a) for a in json.loads(sys.argv[1])]\n"
-              "print(json.dumps({'codes': codes, 'torch': 'torch' in sys.modules}))")
-    proc = subprocess.run([sys.executable, "-c", script, json.dumps(argvs)], capture_output=True, text=True,
-                          timeout=300, cwd=world[0], env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert result["codes"] == [2] * len(argvs) and result["torch"] is False
+def test_every_bad_input_through_the_console_script_is_one_line_exit_2_and_nothing_is_written(world):
+    check_cases(world, cases(world))
 
 
 def test_usage_help_and_version(world):

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tomllib
 
 import pytest
@@ -112,20 +113,46 @@ def test_runs_written_before_a_plugin_still_read_with_it_installed(site, smoke_r
         assert proc.returncode == 0, proc.stderr[-2000:]
 
 
+BROKEN = [
+    (["--set", "critics.plugins=[broken]"], "fails to import: ImportError: this plugin is broken"),
+    (["--set", "critics.plugins=[harness_colorfulness.judge:SaturationJudge]"], "not a subclass"),
+    (["--set", "critics.plugins=[colorfulness, harness_colorfulness.critic:ColorfulnessCritic]"],
+     "two critics are named 'colorfulness'"),
+    (["--set", "critics.plugins=[nosuchmodule:Critic]"], "no module 'nosuchmodule'"),
+    (["--set", "metrics.evaluators=[nosuchjudge]"], "no judge 'nosuchjudge'"),
+    (["--set", "metrics.plugins=[harness_colorfulness.critic:ColorfulnessCritic]"], "not a metric section"),
+]
+
+
+def broken_suite(tmp_path):
+    return make_suite(tmp_path / "s", methods=["clip_single"],
+                      overrides={"search.population": 4, "search.offspring": 4, "search.generations": 2})
+
+
 def test_broken_plugins_are_one_line_exit_2_and_write_nothing(site, tmp_path):
-    suite = make_suite(tmp_path / "s", methods=["clip_single"],
-                       overrides={"search.population": 4, "search.offspring": 4, "search.generations": 2})
-    out = tmp_path / "out"
-    cases = [
-        (["--set", "critics.plugins=[broken]"], "fails to import: ImportError: this plugin is broken"),
-        (["--set", "critics.plugins=[harness_colorfulness.judge:SaturationJudge]"], "not a subclass"),
-        (["--set", "critics.plugins=[colorfulness, harness_colorfulness.critic:ColorfulnessCritic]"],
-         "two critics are named 'colorfulness'"),
-        (["--set", "critics.plugins=[nosuchmodule:Critic]"], "no module 'nosuchmodule'"),
-        (["--set", "metrics.evaluators=[nosuchjudge]"], "no judge 'nosuchjudge'"),
-        (["--set", "metrics.plugins=[harness_colorfulness.critic:ColorfulnessCritic]"], "not a metric section"),
-    ]
-    for sets, message in cases:
+    """Each broken plugin in one process with the distribution on its path (the console script's main, stderr
+    captured per case); the console script itself answers them in the slow test below."""
+    suite, out = broken_suite(tmp_path), tmp_path / "out"
+    argvs = [["run", str(suite), "--out", str(out), *sets] for sets, _ in BROKEN]
+    script = ("import contextlib, io, json, sys\nfrom harness.cli.main import main\nanswers = []\n"
+              "for argv in json.loads(sys.argv[1]):\n"
+              "    err = io.StringIO()\n"
+              "    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):\n"
+              "        answers.append([main(argv), err.getvalue()])\n"
+              "print(json.dumps(answers))")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(site)}
+    proc = subprocess.run([sys.executable, "-c", script, json.dumps(argvs)], capture_output=True, text=True,
+                          env=env, timeout=300)
+    for (sets, message), (code, stderr) in zip(BROKEN, json.loads(proc.stdout.strip().splitlines()[-1])):
+        lines = stderr.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and message in lines[0], (sets, stderr[-2000:])
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_broken_plugins_through_the_console_script_are_one_line_exit_2(site, tmp_path):
+    suite, out = broken_suite(tmp_path), tmp_path / "out"
+    for sets, message in BROKEN:
         proc = harness("run", suite, "--out", out, *sets, site=site)
         lines = proc.stderr.strip().splitlines()
         assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], (sets, proc.stderr[-2000:])
