@@ -150,6 +150,7 @@ def test_run_metrics_name_every_judge_and_a_subset_recomputes(smoke_run, tmp_pat
     assert subset["methods"]["four_objective"]["clipscore"] == metrics["methods"]["four_objective"]["clipscore"]
 
 
+@pytest.mark.slow
 def test_metrics_again_are_served_from_the_cache_without_a_model(smoke_run, tmp_path, monkeypatch):
     """The run's metrics cached every model output by image hash: recomputing loads no model and gives
     the same numbers."""

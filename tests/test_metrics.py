@@ -139,6 +139,7 @@ def test_metrics_command_recomputes_the_same_numbers(smoke_run, tmp_path):
         assert a.replace(str(out), "X") == b.replace(str(copy), "X"), key
 
 
+@pytest.mark.slow
 def test_no_reference_skips_fid_with_a_note(tmp_path):
     from helpers import make_suite
 

@@ -49,6 +49,7 @@ def test_report_and_every_figure_exist_with_their_panels(smoke_dir):
     assert "CLIPScore evaluator: `local-dir:" in report and "evaluator_clip` (search optimized" in report
 
 
+@pytest.mark.slow
 def test_report_of_a_moved_copy_is_the_same(smoke_dir, tmp_path):
     moved = tmp_path / "elsewhere" / "copy"
     shutil.copytree(smoke_dir, moved)
@@ -103,6 +104,7 @@ def test_committed_smoke_reference_holds():
     assert main(["regress", str(ref), "--reference", str(ref / "regress_reference.json")]) == 0
 
 
+@pytest.mark.slow
 def test_a_report_renders_from_the_previous_metrics_format(smoke_dir, tmp_path):
     """metrics.json written before bands, adjusted p-values, FID reliability and agreement existed."""
     old = tmp_path / "old"

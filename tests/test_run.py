@@ -63,6 +63,7 @@ def test_latents_re_decode_to_the_stored_images(mini_run, tiny_system):
     assert (images[3] - stored).abs().max() <= 1 / 255 + 1e-6
 
 
+@pytest.mark.slow
 def test_rerun_skips_finished_jobs_and_same_seeds_give_the_same_archive(mini_run, tmp_path, capsys):
     suite, out = mini_run
     before = tree_digest(out / "jobs")
