@@ -56,6 +56,30 @@ def harness_cli(*args, timeout=600, **kw) -> subprocess.CompletedProcess:
                           timeout=timeout, cwd=REPO, **kw)
 
 
+ONE_PROCESS = """import contextlib, io, json, sys, time
+from harness.cli.main import main
+answers = []
+for argv in json.loads(sys.argv[1]):
+    err, start = io.StringIO(), time.time()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(argv)
+    answers.append([code, err.getvalue(), time.time() - start])
+print(json.dumps({"answers": answers, "torch": "torch" in sys.modules}))
+"""
+
+
+def answers_in_one_process(argvs, env=None, cwd=None, timeout=300) -> dict:
+    """Each argv through the console script's main() in one fresh interpreter, stderr captured per case:
+    {"answers": [[exit code, stderr, seconds], ...], "torch": whether torch was imported}."""
+    import json
+    import os
+
+    proc = subprocess.run([sys.executable, "-c", ONE_PROCESS, json.dumps([[str(a) for a in v] for v in argvs])],
+                          capture_output=True, text=True, timeout=timeout, cwd=cwd,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})})
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def tree_digest(folder: Path) -> dict[str, str]:
     """sha256 of every file under `folder` (to prove a directory was left intact)."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()

@@ -4,12 +4,10 @@ run directory stays byte-for-byte the same). The cases that need no model are al
 without importing torch."""
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,7 +16,7 @@ import yaml
 
 from helpers import REPO, make_suite, tree_digest
 
-from helpers import console_script  # noqa: E402
+from helpers import answers_in_one_process, console_script  # noqa: E402
 
 HARNESS = console_script()  # beside sys.executable: an un-activated venv/bin/python -m pytest finds it
 SMALL = {"search.population": 4, "search.offspring": 4, "search.generations": 2}
@@ -230,6 +228,8 @@ def cases(world):
         ("no active classes", ["run", suite, "--out", out, "--set", "generator.active_classes=0"], "active_classes",
          False),
         ("unknown pick policy to report", ["report", run, "--pick", "best"], "unknown pick policy 'best'", False),
+        ("negative --caption-figures to report", ["report", run, "--caption-figures", "-1"],
+         "Invalid value for '--caption-figures'", False),
         ("--pick on a run without stored picks", ["report", REPO / "reports" / "reference" / "smoke", "--pick", "knee"],
          "no stored 'knee' pick", False),
         ("search: empty caption", ["search", "  ", "--models", "tiny", "--out", out], "caption is empty", False),
@@ -352,17 +352,7 @@ def test_the_inputs_that_need_no_model_are_one_line_exit_2_without_importing_tor
     before = {d: tree_digest(d) for d in (run, search_dir)}
     table = [case for case in cases(world) if not case[3]]
     assert len(table) >= 40
-    argvs = [[str(a) for a in argv] for _, argv, _, _ in table]
-    script = ("import contextlib, io, json, sys, time\nfrom harness.cli.main import main\nanswers = []\n"
-              "for argv in json.loads(sys.argv[1]):\n"
-              "    err, start = io.StringIO(), time.time()\n"
-              "    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):\n"
-              "        code = main(argv)\n"
-              "    answers.append([code, err.getvalue(), time.time() - start])\n"
-              "print(json.dumps({'answers': answers, 'torch': 'torch' in sys.modules}))")
-    proc = subprocess.run([sys.executable, "-c", script, json.dumps(argvs)], capture_output=True, text=True,
-                          timeout=300, cwd=root, env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = answers_in_one_process([argv for _, argv, _, _ in table], cwd=root)
     for (name, _, message, _), (code, stderr, seconds) in zip(table, result["answers"]):
         check_answer(name, message, code, stderr, seconds, 15)
     assert result["torch"] is False

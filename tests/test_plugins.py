@@ -9,13 +9,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tomllib
 
 import pytest
 import yaml
 
-from helpers import PLUGINS, REPO, console_script, make_suite
+from helpers import PLUGINS, REPO, answers_in_one_process, console_script, make_suite
 
 TINY = ["--set", "search.population=4", "--set", "search.offspring=4", "--set", "search.generations=2"]
 
@@ -134,16 +133,8 @@ def test_broken_plugins_are_one_line_exit_2_and_write_nothing(site, tmp_path):
     captured per case); the console script itself answers them in the slow test below."""
     suite, out = broken_suite(tmp_path), tmp_path / "out"
     argvs = [["run", str(suite), "--out", str(out), *sets] for sets, _ in BROKEN]
-    script = ("import contextlib, io, json, sys\nfrom harness.cli.main import main\nanswers = []\n"
-              "for argv in json.loads(sys.argv[1]):\n"
-              "    err = io.StringIO()\n"
-              "    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):\n"
-              "        answers.append([main(argv), err.getvalue()])\n"
-              "print(json.dumps(answers))")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(site)}
-    proc = subprocess.run([sys.executable, "-c", script, json.dumps(argvs)], capture_output=True, text=True,
-                          env=env, timeout=300)
-    for (sets, message), (code, stderr) in zip(BROKEN, json.loads(proc.stdout.strip().splitlines()[-1])):
+    result = answers_in_one_process(argvs, env={"PYTHONPATH": str(site)})
+    for (sets, message), (code, stderr, _) in zip(BROKEN, result["answers"]):
         lines = stderr.strip().splitlines()
         assert code == 2 and len(lines) == 1 and message in lines[0], (sets, stderr[-2000:])
     assert not out.exists()

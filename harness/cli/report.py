@@ -8,6 +8,7 @@ import typer
 from harness.cli.common import console
 from harness.errors import ConfigError
 from harness.cli.main import app
+from harness.report import CAPTION_FIGURES
 
 
 @app.command(epilog="Example: harness report reports/smoke --svg")
@@ -17,7 +18,7 @@ def report(
     pick: str = typer.Option(None, "--pick", metavar="POLICY",
                              help="every method's image as this pick policy chose it (asf, knee, best_text_image, "
                                   "best_text_image_on_front, compromise); default: each method's own"),
-    caption_figures: int = typer.Option(12, "--caption-figures", metavar="N", min=0,
+    caption_figures: int = typer.Option(CAPTION_FIGURES, "--caption-figures", metavar="N", min=0,
                                         help="draw each caption's gallery and scatter matrices for the first N "
                                              "captions (0: every caption); every caption keeps its table"),
 ) -> None:

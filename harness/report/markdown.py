@@ -12,7 +12,7 @@ from harness.config.methods import METHOD_ORDER
 from harness.rundir.files import atomic_write_bytes
 from harness.metrics.correlations import pairs
 from harness.metrics.stats import wilcoxon_floor
-from harness.report import figures
+from harness.report import CAPTION_FIGURES, figures
 from harness.report.format import arrow, fmt, n_of
 from harness.rundir import JobKey, RunDir
 from harness.rundir.archive import score_columns
@@ -183,9 +183,6 @@ def _entries(obj, path=""):
     elif isinstance(obj, list):
         for i, v in enumerate(obj):
             yield from _entries(v, f"{path}[{i}]")
-
-
-CAPTION_FIGURES = 12  # captions drawn per caption by default (a scatter matrix costs about half a second)
 
 
 def render_report(rundir: RunDir, svg: bool = False, pick: str | None = None,
