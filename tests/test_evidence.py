@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
+from scipy import optimize, stats
 
 from harness.metrics import evidence, power
 from harness.metrics.agreement import agreement, kendalls_w
@@ -43,6 +43,17 @@ def test_differences_that_vary_only_between_captions_count_as_six_observations_n
     job_level = stats.bootstrap((a.ravel(),), np.mean, n_resamples=1000, method="percentile",
                                 random_state=np.random.default_rng(0)).confidence_interval
     assert job_level.high - job_level.low < 0.6 * (entry["interval"][1] - entry["interval"][0])  # jobs: too narrow
+
+
+def test_a_paired_comparison_over_partis_1632_captions_has_a_p_value_and_a_floor():
+    """Found running suites/parti: the floor 2 / 2**n overflowed a float from 1,024 captions on."""
+    rng = np.random.default_rng(1)
+    a = rng.normal(0.1, 1.0, size=(1632, 1))
+    frame_a, frame_b = table(a, "a"), table(np.zeros_like(a), "b")
+    design = evidence.Design.of(frame_a)
+    entry = evidence.paired_entry(design.matrix(frame_a, "v"), design.matrix(frame_b, "v"), design, 200, 0.95)
+    assert entry["p_floor"] == 0.0 and entry["captions"] == 1632
+    assert entry["p_value"] == pytest.approx(stats.wilcoxon(a.ravel(), zero_method="zsplit").pvalue, abs=1e-12)
 
 
 def test_independent_seeds_around_a_caption_effect_widen_the_cluster_interval():
@@ -115,13 +126,63 @@ def test_fid_needs_more_images_than_dimensions_on_both_sides():
 def test_minimum_detectable_effect_and_captions_needed_agree():
     sd = 0.1
     mde = power.minimum_detectable_effect(sd, 20)
-    assert power.t_power(mde, sd, 20) == pytest.approx(0.8, abs=1e-6)
-    assert power.captions_needed(mde * 1.0001, sd) == 20 and power.captions_needed(mde * 0.99, sd) == 21
+    assert power.wilcoxon_power(mde, sd, 20) == pytest.approx(0.8, abs=1 / power.SIMULATIONS)
+    assert power.captions_needed(mde * 1.0001, sd) == 20 and power.captions_needed(mde * 0.97, sd) > 20
     assert power.minimum_detectable_effect(sd, 5) is None  # the Wilcoxon test cannot reach 0.05 below 6
     assert power.wilcoxon_min_captions(0.05) == 6 and power.captions_needed(10.0, sd) == 6
-    # against the normal approximation n = ((z_a/2 + z_b) sd / d)^2 (the t-test needs a little more)
+    # the Wilcoxon needs about pi/3 times the normal approximation's n = ((z_a/2 + z_b) sd / d)^2
     z = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
-    assert 0 <= power.captions_needed(0.05, sd) - (z * sd / 0.05) ** 2 <= 3
+    assert power.captions_needed(0.01, sd) == pytest.approx((z * sd / 0.01) ** 2 / power.ARE, rel=0.01)
+
+
+def test_the_wilcoxon_power_is_its_own_not_the_t_tests():
+    """At 6 captions the exact test rejects only when all six differences share a sign: its power is
+    Phi(d)^6 + Phi(-d)^6, 0.62 at the t-test's detectable effect, and the stated effect reaches 0.8."""
+    t_mde = optimize.brentq(lambda e: power.t_power(e, 1.0, 6) - 0.8, 0.0, 50.0)
+    exact = lambda d: stats.norm.cdf(d) ** 6 + stats.norm.cdf(-d) ** 6  # noqa: E731
+    assert exact(t_mde) == pytest.approx(0.62, abs=0.01)
+    assert power.wilcoxon_power(t_mde, 1.0, 6) == pytest.approx(exact(t_mde), abs=0.01)
+    mde = power.minimum_detectable_effect(1.0, 6)
+    assert exact(mde) == pytest.approx(0.8, abs=0.01) and mde > t_mde * 1.2
+
+
+def test_the_critical_values_reject_exactly_when_scipys_exact_test_does():
+    rng = np.random.default_rng(4)
+    for n in (6, 7, 12, 25, 50):
+        low, high = power.wilcoxon_critical(n)
+        x = rng.normal(0.3, 1.0, size=(400, n))
+        ranks = stats.rankdata(np.abs(x), axis=1)
+        w_plus = (ranks * (x > 0)).sum(axis=1)
+        ours = (w_plus <= low) | (w_plus >= high)
+        assert np.array_equal(ours, stats.wilcoxon(x, axis=1).pvalue < 0.05), n
+
+
+@pytest.mark.parametrize("n", [6, 10, 20, 50, 51, 120, 553, 1632])
+def test_power_equals_a_simulation_of_the_answers_test(n):
+    """Power against the rejection rate of scipy.stats.wilcoxon (the answer's test) on simulated normal
+    caption differences, over effects from barely to surely detectable."""
+    rng = np.random.default_rng(n)
+    for c in (1.0, 2.5, 4.0):
+        effect = c / np.sqrt(n)
+        x = rng.normal(effect, 1.0, size=(2000, n))
+        simulated = float(np.mean(stats.wilcoxon(x, axis=1).pvalue < 0.05))
+        assert power.wilcoxon_power(effect, 1.0, n) == pytest.approx(simulated, abs=0.035), (n, c)
+
+
+def test_power_is_a_number_from_two_to_100000_captions_at_any_effect():
+    for n in (2, 3, 5, 6, 9, 30, 50, 51, 80, 553, 1632, 10_000, 100_000):
+        for effect in (0.0, 1e-4, 0.01, 0.1, 1.0, 10.0, 1e3):
+            p = power.wilcoxon_power(effect, 1.0, n)
+            assert 0.0 <= p <= 1.0, (n, effect, p)
+            t = power.t_power(effect, 1.0, n)
+            assert 0.0 <= t <= 1.0, (n, effect, t)
+        mde = power.minimum_detectable_effect(1.0, n)
+        assert (mde is None) == (n < 6)
+        if mde is not None:
+            assert power.wilcoxon_power(mde, 1.0, n) >= 0.8 - 1e-9
+    assert power.wilcoxon_power(10.0, 1.0, 100_000) == 1.0 and power.t_power(1e3, 1.0, 553) == 1.0
+    assert power.minimum_detectable_effect(1.0, 100_000) == pytest.approx(
+        (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) / np.sqrt(100_000 * power.ARE), rel=1e-3)
 
 
 def test_variance_components_separate_seeds_from_captions():
