@@ -84,3 +84,18 @@ def tree_digest(folder: Path) -> dict[str, str]:
     """sha256 of every file under `folder` (to prove a directory was left intact)."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".lock"}
+
+
+def strict_json_files(folder: Path) -> int:
+    """Parse every .json under folder as RFC 8259 does (NaN, Infinity and -Infinity refused); the count."""
+    import json
+
+    def refuse(token):
+        raise ValueError(f"non-standard JSON token {token}")
+    files = sorted(Path(folder).rglob("*.json"))
+    for path in files:
+        try:
+            json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse)
+        except ValueError as exc:
+            raise AssertionError(f"{path}: {exc}") from exc
+    return len(files)

@@ -8,7 +8,7 @@ import yaml
 
 from harness.cli.main import main
 from harness.rundir.files import load_png
-from helpers import REPO, make_suite
+from helpers import REPO, make_suite, strict_json_files
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +34,16 @@ def test_compare_a_run_with_itself_reports_zero_differences(run_dir, tmp_path):
     md = (out / "compare.md").read_text()
     assert "![" in md and all((out / l.split("](")[1].rstrip(")")).is_file()
                               for l in md.splitlines() if l.startswith("!["))
+
+
+def test_every_json_of_a_run_and_a_comparison_is_strict(run_dir, tmp_path):
+    """RFC 8259 has no NaN: strict readers (JSON.parse, jq, DuckDB) must read every file the harness writes,
+    including a judge that does not apply to some captions (geneval without requirements)."""
+    out = tmp_path / "cmp"
+    assert main(["compare", str(run_dir), str(run_dir), "--out", str(out)]) == 0
+    assert strict_json_files(run_dir) >= 10 and strict_json_files(out) == 1
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert any(j.get("geneval") is None for j in metrics["per_job"]) and "null" in metrics["definitions"]
 
 
 @pytest.mark.slow
@@ -69,6 +79,7 @@ def test_ablate_smoke_temperature(tmp_path):
     for method in ("no_selection", "best_of_n", "clip_single", "four_objective"):
         assert same[("0.5", method)] > same[("5", method)]  # the same images: a sharper softmax, a higher top class
     assert ablation["selection_changes"][0]["jobs"] == 12
+    assert strict_json_files(parent) >= 20
 
 
 def test_same_images_image_real_per_image_follows_the_softmax(tiny_models, tmp_path):

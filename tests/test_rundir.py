@@ -110,3 +110,21 @@ def test_compare_does_not_pair_a_reworded_caption(tmp_path, capsys):
     result = json.loads((tmp_path / "cmp" / "compare.json").read_text())[0]
     assert result["caption_text_differs"] == [["cat", "a dog on a sofa.", "a cat on a table."]]
     assert result["methods"]["clip_single"]["text_image"]["n"] == 1  # only "sky" is paired
+
+
+def test_json_is_written_strict_and_old_files_with_nan_still_read(tmp_path):
+    import numpy as np
+
+    from harness.rundir.files import write_json
+    from helpers import strict_json_files
+
+    path = tmp_path / "metrics.json"
+    write_json(path, {"a": float("nan"), "b": [np.float32("inf"), -np.inf, np.float64(1.5), np.int64(3)],
+                      "c": {"d": np.array([np.nan, 2.0]), "e": np.bool_(True)}, 4: None})
+    assert strict_json_files(tmp_path) == 1
+    assert json.loads(path.read_text()) == {"a": None, "b": [None, None, 1.5, 3], "c": {"d": [None, 2.0], "e": True},
+                                            "4": None}
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "metrics.json").write_text('{"schema_version": 2, "x": NaN, "y": Infinity}')
+    assert RunDir(old).read_metrics()["y"] == float("inf")

@@ -259,6 +259,9 @@ def compute_metrics(rundir: RunDir, cfg: MetricsConfig, device: str = "cpu", sea
                                f"each drawn caption ({cfg.bootstrap} resamples; percentile, BCa for Kendall's W); "
                                "point estimates are means of caption means; N = captions x seeds",
                   "tests": "Wilcoxon signed-rank over per-caption mean differences",
+                  "null": "not applicable: a judge that does not score this image (geneval on a caption without "
+                          "requirements), or a statistic undefined at this N (an interval or p-value from too few "
+                          "captions, a correlation of constant scores); metrics.json is strict JSON, never NaN",
                   **{k: v for s in registered for k, v in s.definitions.items()}},
               "sections": [s.name for s in registered],
               "plugins": [{"kind": "metric section", "name": s.name, **s.source} for s in registered if s.source] +

@@ -40,8 +40,31 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def strict(obj):
+    """A copy of obj that RFC 8259 can hold: NaN and +-Infinity (not applicable, or undefined at this N)
+    become null; numpy scalars and arrays become numbers and lists; Paths strings."""
+    if isinstance(obj, dict):
+        return {str(k) if not isinstance(k, str) else k: strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return strict(obj.tolist())
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if np.isfinite(obj) else None
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+def json_text(obj) -> str:
+    """Strict JSON (no NaN or Infinity tokens: strict readers such as JSON.parse, jq and DuckDB refuse them)."""
+    return json.dumps(strict(obj), indent=2, sort_keys=False, default=_default, allow_nan=False) + "\n"
+
+
 def write_json(path: Path, obj) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False, default=_default) + "\n").encode())
+    atomic_write_bytes(path, json_text(obj).encode())
 
 
 def _default(o):
