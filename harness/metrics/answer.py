@@ -66,7 +66,8 @@ def sentence(method: str, control: str, judges: dict, design_note: str) -> str:
     none = [j for j, e in judges.items() if e["verdict"] == "no difference detectable"]
     total = len(judges)
     if not wins and not losses:
-        detectable = [f"{j} {e['mde']:.3g}" if e.get("mde") is not None else f"{j} none ({e['captions']} captions)"
+        detectable = [f"{j} {e['mde']:.3g}" if e.get("mde") is not None else
+                      f"{j} none (no variation)" if e.get("no_variation") else f"{j} none ({e['captions']} captions)"
                       for j, e in judges.items()]
         floor = (f" (the Wilcoxon test over captions needs at least {power.wilcoxon_min_captions()} captions to reach "
                  f"p < {power.ALPHA})") if any(e.get("mde_note") for e in judges.values()) else ""
@@ -82,7 +83,8 @@ def sentence(method: str, control: str, judges: dict, design_note: str) -> str:
                      + "; ".join(_number(judges[j], j) for j in losses) + ")")
     if none:
         parts.append("no difference is detectable on " + ", ".join(
-            f"{j} (smallest detectable: {judges[j]['mde']:.3g})" if judges[j].get("mde") is not None else j
+            f"{j} (smallest detectable: {judges[j]['mde']:.3g})" if judges[j].get("mde") is not None else
+            f"{j} (it never varied)" if judges[j].get("no_variation") else j
             for j in none))
     return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] + f", at {design_note}."
 
@@ -113,7 +115,11 @@ def section(ctx) -> dict:
             components = power.variance_components(d)
             entry["caption_sd"] = components["caption_sd"]
             entry["mde"] = power.minimum_detectable_effect(components["caption_sd"], components["captions"])
-            if entry["mde"] is None and components["captions"] < power.wilcoxon_min_captions():
+            if components["caption_sd"] == 0:  # every caption's difference is the same: nothing to scale by
+                entry["mde"] = None
+                entry["no_variation"] = (f"{judge} gave the same difference on every caption "
+                                         f"({entry.get('value') or 0:+.3g}): no smallest detectable effect")
+            elif entry["mde"] is None and components["captions"] < power.wilcoxon_min_captions():
                 entry["mde_note"] = (f"no effect of any size is detectable with {components['captions']} captions: "
                                      f"the Wilcoxon test over captions needs at least "
                                      f"{power.wilcoxon_min_captions()} to reach p < {power.ALPHA}")

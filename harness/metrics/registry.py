@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from harness.errors import HarnessError
-from harness.metrics import agreement, answer, convergence, correlations, fid, geneval, judges, paired, summary
+from harness.metrics import agreement, answer, convergence, correlations, fid, geneval, groups, judges, paired, summary
 
 GROUP = "harness.metrics"
 
@@ -46,6 +46,9 @@ BUILTIN = (
     MetricSection("paired", paired.section, f"{R}:render_paired", True),
     MetricSection("answer", answer.section, f"{R}:render_answer", True),
     MetricSection("agreement", agreement.section, f"{R}:render_agreement", True),
+    MetricSection("groups", groups.section, f"{R}:render_groups", True,
+                  {"groups": "captions grouped by category (GenEval's task, Parti's category) and by each other tag "
+                             "(Parti's challenge, a suite's tags); intervals over the group's captions"}),
 )
 METRICS = {s.name: s for s in BUILTIN}
 

@@ -12,8 +12,9 @@ from harness.config.methods import METHOD_ORDER
 from harness.rundir.files import atomic_write_bytes
 from harness.metrics.correlations import pairs
 from harness.metrics.stats import wilcoxon_floor
-from harness.report import CAPTION_FIGURES, figures
+from harness.report import CAPTION_FIGURES, captions, figures
 from harness.report.format import arrow, fmt, n_of
+from harness.report.groups import render_groups
 from harness.rundir import JobKey, RunDir
 from harness.rundir.archive import score_columns
 
@@ -206,11 +207,13 @@ def render_report(rundir: RunDir, svg: bool = False, pick: str | None = None,
     if profile in NO_MEANING:
         out += [f"> **These numbers come from {NO_MEANING[profile]}: they show that the pipeline runs and carry no "
                 "meaning about image quality.** Run with `--models default` (real weights) for results.", ""]
-    out += _answer(metrics)  # the report's question answered first
+    out += _answer(metrics)  # the report's question answered first, then the results by group
+    if metrics and "groups" in metrics:
+        out += render_groups(metrics["groups"], r)
     out += ["## Run", ""] + _meta(manifest, metrics, pick)
     if metrics:
         for name in metrics.get("sections", BUILTIN_ORDER):
-            if name == "answer" or name not in metrics:
+            if name in ("answer", "groups") or name not in metrics:
                 continue
             render = renderer(name, metrics)
             if render is not None:
@@ -219,7 +222,8 @@ def render_report(rundir: RunDir, svg: bool = False, pick: str | None = None,
         out += render_summary(None, r)
         out += ["_metrics.json is missing: run `harness metrics RUN_DIR` for CLIPScore, FID/KID, correlations, "
                 "convergence and paired comparisons._", ""]
-    out += _per_caption(rundir, archive, methods, r.figdir, root, svg, manifest, critics, caption_figures)
+    out += _caption_pages(rundir, archive, metrics, methods, r.figdir, root, svg, manifest, critics,
+                          caption_figures)
     path = root / "report.md"
     atomic_write_bytes(path, ("\n".join(out).rstrip() + "\n").encode())
     return path
@@ -328,8 +332,8 @@ def _answer(metrics: dict | None) -> list[str]:
     rows = []
     for c in answer["comparisons"]:
         for judge, e in c["judges"].items():
-            mde = f"{e['mde']:.3g}" if e.get("mde") is not None else ("none (too few captions)" if e.get("mde_note")
-                                                                       else "—")
+            mde = (f"{e['mde']:.3g}" if e.get("mde") is not None else "none (too few captions)" if e.get("mde_note")
+                   else "none (never varied)" if e.get("no_variation") else "—")
             rows.append([f"{c['method']} − {c['control']}", f"{judge}{arrow(e['higher_is_better'])}", fmt(e, 4),
                          _pvalue(e.get("p_adjusted")), mde, e["verdict"], f"{e['captions']} × {e['seeds']}"])
     lines += ["", md_table(["method − control", "held-out judge", "mean difference [95 % CI over captions]",
@@ -483,6 +487,31 @@ def evolutionary(manifest: dict, methods: list[str], archive: pd.DataFrame) -> l
     if known or spec:
         return known
     return [m for m in methods if archive[archive["method"] == m]["generation"].max() > 0]
+
+
+def _caption_pages(rundir: RunDir, archive: pd.DataFrame, metrics: dict | None, methods: list[str], figdir: Path,
+                   root: Path, svg: bool, manifest: dict, critics: list[str], caption_figures: int) -> list[str]:
+    """captions.md and captions.csv beside the report; report.md's lines: the worst and best captions per
+    method on the headline judge, and where the rest is."""
+    lines = ["## Per caption", ""]
+    if archive.empty:
+        return lines + ["_no finished job_"]
+    detail = _per_caption(rundir, archive, methods, figdir, root, svg, manifest, critics, caption_figures)
+    title = f"# Per caption: {manifest.get('suite', {}).get('name', root.name)}"
+    atomic_write_bytes(root / "captions.md", ("\n".join([title, ""] + detail[2:]).rstrip() + "\n").encode())
+    table = captions.job_table(archive, metrics, critics)
+    captions.write_csv(root, table)
+    lines += [f"Every caption's table and the figures of the first captions: [captions.md](captions.md); every "
+              f"caption, method and seed with each critic and judge: [captions.csv](captions.csv) "
+              f"({table['caption_id'].nunique()} captions, {len(table)} jobs).", ""]
+    column = captions.headline(metrics, table, critics)
+    if column is not None:
+        from harness.metrics.compute import directions
+
+        higher = directions(manifest).get(column, True)
+        lines += [f"The {captions.EXTREMES} worst and best captions per method on **{column}**:", ""]
+        lines += captions.extremes(table, column, methods, higher)
+    return lines
 
 
 def _per_caption(rundir: RunDir, archive: pd.DataFrame, methods: list[str], figdir: Path, root: Path,

@@ -105,6 +105,7 @@ def suite_record(suite) -> dict:
     return {"name": suite.name, "version": suite.config.version, "folder": str(suite.folder),
             "description": suite.config.description,
             "captions": [{"id": c.id, "caption": c.text, "tags": list(c.tags),
+                          **({"category": c.category} if c.category else {}),
                           **({"requires": c.requirements} if c.requirements else {})} for c in suite.captions],
             "warnings": list(suite.warnings)}
 
