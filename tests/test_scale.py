@@ -61,3 +61,39 @@ def test_a_120_caption_suite_goes_through_every_command(tmp_path, capsys):
     assert "text_image" in ablation
     for folder in (run, tmp_path / "cmp", tmp_path / "abl"):
         assert strict_json_files(folder) > 0
+
+
+def test_a_100000_caption_suite_at_full_budget_is_refused_before_compute(tmp_path):
+    """The analysis holds a run's archive in memory: 100,000 captions x 2 search methods x 5,000 rows is refused in
+    one line naming the limit, before any model loads or anything is written; the caption file itself loads."""
+    import time
+
+    from helpers import console_script
+    import subprocess
+
+    folder = tmp_path / "suite"
+    folder.mkdir()
+    (folder / "captions.txt").write_text("".join(f"a photo of object number {i}\n" for i in range(100_000)))
+    (folder / "suite.yaml").write_text(yaml.safe_dump({
+        "name": "huge", "captions": "captions.txt", "methods": ["best_of_n", "four_objective"], "seeds": [0],
+        "models": "tiny"}))
+    out = tmp_path / "run"
+    began = time.time()
+    proc = subprocess.run([console_script(), "run", str(folder), "--out", str(out)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert "huge (200,000 jobs): 1,000,000,000 archive rows need about" in lines[0]
+    assert "split the suite into smaller runs" in lines[0]
+    assert not out.exists()
+    print(f"refused in {time.time() - began:.1f} s")
+
+
+def test_the_memory_limit_names_what_fits():
+    from harness.errors import HarnessError
+    from harness.rundir.memory import BASE, BYTES_PER_ROW, check_fits
+
+    check_fits(1_000_000, "run", available=int(BASE + BYTES_PER_ROW * 1_000_000))  # exactly fits
+    with pytest.raises(HarnessError, match=r"run: 1,000,001 archive rows .* enough for about 1,000,000 rows"):
+        check_fits(1_000_001, "run", available=int(BASE + BYTES_PER_ROW * 1_000_000))

@@ -17,6 +17,7 @@ from harness.executors.local import RunOutcome, make_jobs, run_jobs_local
 from harness.executors.observer import NULL, Observer
 from harness.rundir import JobKey, RunDir, check_writable
 from harness.rundir import manifest as mf
+from harness.rundir.memory import check_fits
 
 
 @dataclass
@@ -29,6 +30,12 @@ class RunResult:
 
 def default_out(suite) -> Path:
     return Path("reports") / suite.name
+
+
+def projected_rows(suite, jobs) -> int:
+    """Archive rows the run will hold: population x generations a search job, one a no-selection job."""
+    search = suite.run.search
+    return sum(1 if job.method.algorithm == "single" else search.population * search.generations for job in jobs)
 
 
 def check_inputs(suite, out: Path, system=None) -> None:
@@ -86,6 +93,7 @@ def run_pipeline(suite, out: Path | None = None, observer: Observer = NULL, exec
     jobs = make_jobs(suite)
     keys = [j.key for j in jobs]
     refuse_another_run(rundir, suite)  # before any model loads; checked again under the lock
+    check_fits(projected_rows(suite, jobs), f"{suite.name} ({len(jobs):,} jobs)")
     check_inputs(suite, out, system)
     with rundir:
         if system is None and executor == "local":

@@ -25,6 +25,7 @@ from harness.rundir import layout
 from harness.rundir.files import write_json, write_npz, write_parquet, save_png
 from harness.rundir.layout import JobKey
 from harness.rundir.manifest import normalize
+from harness.rundir.memory import archive_rows, check_fits
 
 
 def check_writable(path: Path) -> None:
@@ -263,6 +264,7 @@ class RunDir:
         path = self.path / layout.ARCHIVE
         if not path.is_file():
             raise HarnessError(f"{self.path} has no {layout.ARCHIVE}; is it a run directory? (harness run writes one)")
+        check_fits(archive_rows(path), str(self.path))
         return read_parquet(path, columns=columns)
 
     def job_values(self) -> pd.DataFrame:
