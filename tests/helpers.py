@@ -99,3 +99,15 @@ def strict_json_files(folder: Path) -> int:
         except ValueError as exc:
             raise AssertionError(f"{path}: {exc}") from exc
     return len(files)
+
+
+def live_manifest(folder: Path) -> dict | None:
+    """The manifest of a run directory as the harness reads it (manifest.json with the job journal folded in),
+    or None while there is none yet: what a test polling a running process should look at."""
+    from harness.errors import HarnessError
+    from harness.rundir import RunDir
+
+    try:
+        return RunDir(folder).read_manifest()
+    except HarnessError:  # caught between two writes
+        return None

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from helpers import REPO, console_script, make_suite
+from helpers import REPO, console_script, live_manifest, make_suite
 
 HARNESS = console_script()  # beside sys.executable: an un-activated venv finds it
 
@@ -24,10 +24,7 @@ def test_ctrl_c_prints_the_resume_hint_exits_130_and_the_rerun_resumes(tmp_path)
                             stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline:
-        try:
-            jobs = json.loads((out / "manifest.json").read_text())["jobs"]
-        except (FileNotFoundError, json.JSONDecodeError, KeyError):
-            jobs = []
+        jobs = (live_manifest(out) or {}).get("jobs", [])
         if any(j["status"] == "running" for j in jobs):
             break
         time.sleep(0.1)

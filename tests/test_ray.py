@@ -12,7 +12,7 @@ import pytest
 
 from harness.cli.main import main
 from harness.rundir import JobKey
-from helpers import make_suite
+from helpers import live_manifest, make_suite
 
 pytest.importorskip("ray")
 
@@ -47,9 +47,8 @@ def test_a_killed_worker_s_job_is_retried_and_nothing_is_lost(tmp_path, ray_clus
     victim, deadline = None, time.time() + 300
     while victim is None and time.time() < deadline and driver.is_alive():
         time.sleep(0.1)
-        try:
-            manifest = json.loads((out / "manifest.json").read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
+        manifest = live_manifest(out)
+        if manifest is None:
             continue
         running = [(JobKey.of(r), r) for r in manifest["jobs"] if r["status"] == "running" and r.get("worker")]
         if running:

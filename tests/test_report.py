@@ -70,9 +70,9 @@ def test_caption_figures_are_drawn_for_the_first_n_captions_and_every_caption_ke
     figures = {p.name for p in (copy / "figures").glob("*.png")}
     assert "gallery_cat-table.png" in figures and "scatter_cat-table_four_objective.png" in figures
     assert not [f for f in figures if "skyline-sunset" in f or "bus-street" in f]
-    report = (copy / "report.md").read_text()
-    assert "_Figures for the first 1 of 3 captions" in report and "--caption-figures 0" in report
-    per_caption = report.split("## Per caption")[1]
+    assert "[captions.md](captions.md)" in (copy / "report.md").read_text()
+    per_caption = (copy / "captions.md").read_text()
+    assert "_Figures for the first 1 of 3 captions" in per_caption and "--caption-figures 0" in per_caption
     for cid in ("cat-table", "skyline-sunset", "bus-street"):
         table = per_caption.split(f"### {cid}:")[1].split("###")[0]
         assert "| four_objective | 0 |" in table, cid

@@ -16,7 +16,7 @@ import yaml
 from harness.cli.main import main
 from harness.critics import SCORE_NAMES
 from harness.rundir import ARCHIVE_COLUMNS, JobKey, job_folder
-from helpers import REPO, harness_cli, make_suite, tree_digest
+from helpers import REPO, harness_cli, live_manifest, make_suite, tree_digest
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +86,8 @@ def test_kill_mid_job_then_resume_gives_the_uninterrupted_archive(tmp_path):
     target = None
     while time.time() < deadline and target is None:
         time.sleep(0.05)
-        try:
-            manifest = json.loads((killed / "manifest.json").read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
+        manifest = live_manifest(killed)
+        if manifest is None:
             continue
         done = [JobKey.of(r) for r in manifest["jobs"] if r["status"] == "done"]
         running = [JobKey.of(r) for r in manifest["jobs"] if r["status"] == "running"]
@@ -98,8 +97,7 @@ def test_kill_mid_job_then_resume_gives_the_uninterrupted_archive(tmp_path):
     time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    finished_before = [JobKey.of(r) for r in json.loads((killed / "manifest.json").read_text())["jobs"]
-                       if r["status"] == "done"]
+    finished_before = [JobKey.of(r) for r in live_manifest(killed)["jobs"] if r["status"] == "done"]
     resumed = harness_cli("run", suite, "--out", killed)
     assert resumed.returncode == 0, resumed.stderr
     assert harness_cli("run", suite, "--out", clean).returncode == 0

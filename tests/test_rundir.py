@@ -54,7 +54,8 @@ def test_ids_with_double_underscores_run_resume_grow_and_report(tmp_path, capsys
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seeds"] == [0, 1] and [c["id"] for c in manifest["suite"]["captions"]] == ["a__b", "a", "bus"]
     report = (out / "report.md").read_text()
-    assert "seeds: [0, 1]" in report and "3 caption(s)" in report and "### a__b:" in report
+    assert "seeds: [0, 1]" in report and "3 caption(s)" in report
+    assert "### a__b:" in (out / "captions.md").read_text()
 
 
 @pytest.mark.slow
@@ -128,3 +129,32 @@ def test_json_is_written_strict_and_old_files_with_nan_still_read(tmp_path):
     old.mkdir()
     (old / "metrics.json").write_text('{"schema_version": 2, "x": NaN, "y": Infinity}')
     assert RunDir(old).read_metrics()["y"] == float("inf")
+
+
+def test_job_records_are_journaled_folded_on_read_and_compacted(tmp_path):
+    """A job's bookkeeping appends one line (constant cost as the run grows); readers see it; a torn last line
+    (a kill mid-append) is left out and the next line still lands; a whole write removes the journal."""
+    from harness.rundir import RunDir
+
+    rundir = RunDir(tmp_path)
+    jobs = [{"caption_id": f"c{i}", "method": "m", "seed": 0, "status": "pending", "folder": f"jobs/c{i}/m/s0"}
+            for i in range(3)]
+    rundir.write_manifest({"schema": 2, "kind": "run", "jobs": jobs})
+    size = (tmp_path / "manifest.json").stat().st_size
+    rundir.update_job({**jobs[0], "status": "running"})
+    rundir.update_job({**jobs[0], "status": "done", "score": float("nan")})
+    rundir.update_job({**jobs[2], "status": "failed"})
+    assert (tmp_path / "manifest.json").stat().st_size == size  # the manifest itself was not rewritten
+    with open(tmp_path / "jobs.jsonl", "a") as fh:
+        fh.write('{"caption_id": "c1", "method": "m", "seed": 0, "sta')  # torn
+    assert [r["status"] for r in RunDir(tmp_path).read_manifest()["jobs"]] == ["done", "pending", "failed"]
+    rundir.update_job({**jobs[1], "status": "running"})
+    manifest = RunDir(tmp_path).read_manifest()
+    assert [r["status"] for r in manifest["jobs"]] == ["done", "running", "failed"]
+    assert manifest["jobs"][0]["score"] is None
+    for line in (tmp_path / "jobs.jsonl").read_text().splitlines()[:3]:
+        json.loads(line, parse_constant=lambda c: pytest.fail(f"{c} in the journal"))
+    rundir.write_manifest(manifest)
+    assert not (tmp_path / "jobs.jsonl").exists()
+    assert [r["status"] for r in json.loads((tmp_path / "manifest.json").read_text())["jobs"]] == \
+        ["done", "running", "failed"]

@@ -39,7 +39,7 @@ def generations(job: Job, suite) -> int:
 def finish_job(rundir: RunDir, manifest: dict, rec: dict, job: Job, result, resumed: int, seconds: float) -> None:
     rec.update(status="done", ended=mf.now(), evaluations=result.evaluations, selected=result.selected,
                picks=result.picks, resumed_from_generation=resumed, selected_scores=result.selected_scores, seconds=round(seconds, 3))
-    rundir.write_manifest(manifest)
+    rundir.update_job(rec)
     rundir.checkpoint_path(job.key).unlink(missing_ok=True)
 
 
@@ -78,13 +78,13 @@ def run_jobs_local(rundir: RunDir, suite, jobs: list[Job], system, manifest: dic
             continue
         rec.update(status="running", attempts=rec.get("attempts", 0) + 1, started=mf.now(), error=None,
                    worker=f"{socket.gethostname()}:{os.getpid()}", executor="local")
-        rundir.write_manifest(manifest)
+        rundir.update_job(rec)
         callback = observer.job_started(job.key, generations(job, suite))
         began = time.time()
         try:
             result, resumed = run_job(rundir, suite.name, job, system, suite.run.checkpoint_every,
                                       callbacks=[callback] if callback else [])
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # rare: the whole manifest, so manifest.json alone tells where the run stopped
             rec.update(status="interrupted")
             rundir.write_manifest(manifest)
             observer.job_ended(job.key, "interrupted")
@@ -96,7 +96,7 @@ def run_jobs_local(rundir: RunDir, suite, jobs: list[Job], system, manifest: dic
             raise
         except Exception as exc:  # one job's failure is recorded; the rest of the suite goes on
             rec.update(status="failed", error=f"{type(exc).__name__}: {exc}", ended=mf.now())
-            rundir.write_manifest(manifest)
+            rundir.update_job(rec)
             outcome.failed[job.key] = rec["error"]
             observer.job_ended(job.key, "failed")
             continue

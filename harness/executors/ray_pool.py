@@ -109,7 +109,7 @@ def run_jobs_ray(rundir: RunDir, suite, jobs: list[Job], manifest: dict, opts: R
                 tries[job.key] += 1
                 rec.update(status="running", attempts=rec.get("attempts", 0) + 1, started=mf.now(), error=None,
                            worker=idents[k], executor="ray")
-                rundir.write_manifest(manifest)
+                rundir.update_job(rec)
                 state = load_checkpoint(rundir, job)
                 ref = pool[k].run.remote(suite.name, job, suite.run.checkpoint_every, state)
                 in_flight[ref] = (job, k, state["strategy"].generation if state else 0, time.time())

@@ -58,9 +58,10 @@ def strict(obj):
     return obj
 
 
-def json_text(obj) -> str:
-    """Strict JSON (no NaN or Infinity tokens: strict readers such as JSON.parse, jq and DuckDB refuse them)."""
-    return json.dumps(strict(obj), indent=2, sort_keys=False, default=_default, allow_nan=False) + "\n"
+def json_text(obj, indent: int | None = 2) -> str:
+    """Strict JSON (no NaN or Infinity tokens: strict readers such as JSON.parse, jq and DuckDB refuse them);
+    indent=None: one line."""
+    return json.dumps(strict(obj), indent=indent, sort_keys=False, default=_default, allow_nan=False) + "\n"
 
 
 def write_json(path: Path, obj) -> None:

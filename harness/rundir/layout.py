@@ -18,6 +18,7 @@ LAYOUT_VERSION = 2
 KEY_FIELDS = ("caption_id", "method", "seed")
 
 MANIFEST = "manifest.json"
+JOURNAL = "jobs.jsonl"  # job records changed since manifest.json was last written whole
 ARCHIVE = "archive.parquet"
 METRICS = "metrics.json"
 REPORT = "report.md"

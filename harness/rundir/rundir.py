@@ -1,6 +1,9 @@
 """The run directory: one object that knows its layout, manifest, archive, job files and lock.
 
     RUN_DIR/manifest.json         what the directory holds and how it was made (harness.rundir.manifest)
+    RUN_DIR/jobs.jsonl            while a run goes on: each job record as it changes, one line appended per
+                                  change (O(1) a job, not a rewrite of every record); folded into the manifest
+                                  on read, and gone once the manifest is written whole again
     RUN_DIR/archive.parquet       one row per individual per generation, all finished jobs
     RUN_DIR/metrics.json, report.md, figures/
     RUN_DIR/cache/                model outputs per image hash (harness.metrics.cache): metrics reruns reuse them
@@ -22,7 +25,7 @@ import pandas as pd
 
 from harness.errors import ConfigError, HarnessError
 from harness.rundir import layout
-from harness.rundir.files import write_json, write_npz, write_parquet, save_png
+from harness.rundir.files import json_text, write_json, write_npz, write_parquet, save_png
 from harness.rundir.layout import JobKey
 from harness.rundir.manifest import normalize
 from harness.rundir.memory import archive_rows, check_fits
@@ -165,15 +168,49 @@ class RunDir:
             return None
         try:
             manifest = normalize(json.loads(self.manifest_path.read_text(encoding="utf-8")))
-        except (json.JSONDecodeError, AttributeError, TypeError, UnicodeDecodeError):
+            self._fold_journal(manifest)
+        except (json.JSONDecodeError, AttributeError, TypeError, UnicodeDecodeError, KeyError):
             raise HarnessError(f"{self.manifest_path} is not a harness manifest; the directory was not written by "
                                "harness, or was edited: choose another --out") from None
         self._remember(manifest)
         return manifest
 
     def write_manifest(self, manifest: dict) -> None:
+        """The whole manifest, atomically; the journal it now holds is removed."""
         self._remember(manifest)
         write_json(self.manifest_path, manifest)
+        (self.path / layout.JOURNAL).unlink(missing_ok=True)
+
+    def update_job(self, record: dict) -> None:
+        """One job record changed: appended to the journal (one line, flushed to disk), so a job's bookkeeping
+        costs the same at job 10 and job 30,000. read_manifest folds it in; write_manifest compacts it."""
+        line = json_text(record, indent=None).encode("utf-8")
+        fd = os.open(self.path / layout.JOURNAL, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o666)
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":  # after a torn line: start a new one
+                line = b"\n" + line
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if "folder" in record:
+            self._folders[JobKey.of(record)] = record["folder"]
+
+    def _fold_journal(self, manifest: dict) -> None:
+        """Replace manifest job records by their journaled versions, last line winning; a torn last line (a
+        kill mid-append) and records of jobs the manifest does not hold are left out."""
+        path = self.path / layout.JOURNAL
+        if not path.is_file():
+            return
+        records = {JobKey.of(r): i for i, r in enumerate(manifest["jobs"])}
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                rec = json.loads(line)
+                index = records[JobKey.of(rec)]
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError, ValueError):
+                continue
+            manifest["jobs"][index] = rec
 
     def _remember(self, manifest: dict) -> None:
         self._folders = {JobKey.of(r): r["folder"] for r in manifest.get("jobs", []) if "folder" in r}
