@@ -178,7 +178,7 @@ def run_ablation(suite_path: Path, sets: list[str], out: Path | None = None, obs
         systems.append(system)
     base = RunDir(dirs[0])
     base.read_manifest()
-    table = stored_images(base, base.read_archive(), base.read_manifest())
+    table = stored_images(base, base.read_final(), base.read_manifest())
     table = table[table["selected"]].reset_index(drop=True)
     same_rows = []
     for point, s, system in zip(sweep.points, suites, systems):

@@ -24,7 +24,7 @@ def write_critic_ablation(parent: Path, base, variants: list, rows: list[dict]) 
     parent = Path(parent)
     rundir = RunDir(parent / RUN)
     manifest = rundir.read_manifest()
-    archive = rundir.read_archive()
+    archive = rundir.read_final()
     critics = score_columns(archive, manifest)
     finals = final_populations(archive)
     lines = [f"# The effect of each score: {base.name}", "",

@@ -23,7 +23,7 @@ from harness.rundir.memory import check_fits
 @dataclass
 class RunResult:
     outcome: RunOutcome
-    archive: pd.DataFrame  # the run's archive after this call (every finished job)
+    archive: pd.DataFrame  # the final generation of every finished job after this call (RunDir.read_final)
     metrics: dict | None  # None when no job finished or a job failed
     report: Path | None
 
@@ -120,7 +120,7 @@ def run_pipeline(suite, out: Path | None = None, observer: Observer = NULL, exec
         manifest["ended"] = mf.now()
         manifest["sessions"][-1]["ended"] = manifest["ended"]
         rundir.write_manifest(manifest)
-        archive = rundir.read_archive()
+        archive = rundir.read_final()
         metrics = report = None
         if not archive.empty and not outcome.failed:
             from harness.metrics.compute import compute_metrics

@@ -43,7 +43,7 @@ def regress(
     rundir, manifest = existing_run(run_dir)
     from harness.rundir.archive import score_columns
 
-    archive = rundir.read_archive()
+    archive = rundir.read_final()
     names = score_columns(archive, manifest)
     tolerances = parse_tolerances(tolerance or [], names)
     cfg = load_run_config(manifest, set_ or [], device)

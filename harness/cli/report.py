@@ -40,7 +40,7 @@ def report(
 
     with rundir:
         path = render_report(rundir, svg=svg, pick=pick, caption_figures=caption_figures)
-    archive, metrics = rundir.read_archive(), rundir.read_metrics()
+    archive, metrics = rundir.read_final(), rundir.read_metrics()
     if pick is not None:
         from harness.report.markdown import under_pick
 

@@ -68,7 +68,7 @@ class MetricContext:
     rundir: RunDir
     cfg: MetricsConfig
     manifest: dict
-    archive: pd.DataFrame
+    archive: pd.DataFrame  # each job's final generation (RunDir.read_final); every generation: rundir.archive_jobs()
     jobs: pd.DataFrame  # one row per finished job (picked individual); sections may add columns
     evaluator: Evaluator
     reference: str | None = None
@@ -243,7 +243,7 @@ def compute_metrics(rundir: RunDir, cfg: MetricsConfig, device: str = "cpu", sea
         clock["start"] = now_
 
     manifest = rundir.read_manifest()
-    archive = rundir.read_archive()
+    archive = rundir.read_final()
     lap("read archive")
     registered = sections(cfg.plugins)
     models = from_dict(ModelsConfig, manifest["config"]["models"], "manifest.json")

@@ -38,21 +38,27 @@ def best_curve(job: pd.DataFrame, score: str = "text_image") -> list[float]:
     return job.groupby("generation", sort=True)[score].max().tolist()
 
 
-def convergence(archive: pd.DataFrame, ranges: dict[str, tuple[float, float]]) -> dict:
-    """{method: {'best_text_image': {'mean': [...], 'n': N}, 'hypervolume': {...}}} (HV where populations > 1);
-    ranges: each critic's score range (normalises the hypervolume)."""
+def convergence(jobs, ranges: dict[str, tuple[float, float]]) -> dict:
+    """{method: {'best_text_image': {'mean': [...], 'n': N}, 'hypervolume': {...}}} (HV where populations > 1)
+    from `jobs`, ((method, caption_id, seed), rows of every generation) one job at a time (or an archive frame);
+    ranges: each critic's score range (normalises the hypervolume). Jobs of a method in (caption, seed) order."""
+    if isinstance(jobs, pd.DataFrame):
+        jobs = ((key, job) for key, job in jobs.groupby(["method", "caption_id", "seed"], sort=False))
     names, bounds = list(ranges), list(ranges.values())
+    best, hv, populated = {}, {}, {}
+    for (method, cid, seed), job in jobs:
+        method = str(method)
+        best.setdefault(method, {})[(cid, seed)] = best_curve(job)
+        populated[method] = populated.get(method, False) or bool(job.groupby("generation").size().max() > 1)
+        hv.setdefault(method, {})[(cid, seed)] = hypervolume_curve(job, names, bounds)
     out = {}
-    for method, frame in archive.groupby("method", sort=False):
-        jobs = [g for _, g in frame.groupby(["caption_id", "seed"], sort=True)]
-        entry = {}
-        curves = [best_curve(j) for j in jobs]
-        entry["best_text_image"] = _mean_curve(curves)
-        if frame.groupby(["caption_id", "seed", "generation"]).size().max() > 1:
-            entry["hypervolume"] = _mean_curve([hypervolume_curve(j, names, bounds) for j in jobs])
+    for method, curves in best.items():
+        entry = {"best_text_image": _mean_curve([curves[k] for k in sorted(curves)])}
+        if populated[method]:
+            entry["hypervolume"] = _mean_curve([hv[method][k] for k in sorted(hv[method])])
             entry["hypervolume"]["reference_point"] = REFERENCE
             entry["hypervolume"]["normalization"] = {n: list(r) for n, r in ranges.items()}
-        out[str(method)] = entry
+        out[method] = entry
     return out
 
 
@@ -65,4 +71,4 @@ def _mean_curve(curves: list[list[float]]) -> dict:
 
 
 def section(ctx) -> dict:
-    return convergence(ctx.archive, critic_ranges(ctx.manifest, ctx.critic_names))
+    return convergence(ctx.rundir.archive_jobs(), critic_ranges(ctx.manifest, ctx.critic_names))

@@ -50,7 +50,7 @@ def write_comparison(folder: Path, comparisons: list) -> Path:
 
 
 def _galleries(folder: Path, k: int, ra, rb, pair) -> list[str]:
-    archive = ra.read_archive()
+    archive = ra.read_final()
     sel = archive[archive["selected"]]
     seed = sorted(sel["seed"].unique())[0]
     lines = []

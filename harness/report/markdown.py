@@ -195,7 +195,7 @@ def render_report(rundir: RunDir, svg: bool = False, pick: str | None = None,
     every caption keeps its table."""
     root = rundir.path
     manifest = rundir.read_manifest() or {}
-    archive = rundir.read_archive()
+    archive = rundir.read_final()
     metrics = rundir.read_metrics()
     if pick is not None:
         archive, metrics = under_pick(manifest, archive, metrics, pick)

@@ -122,6 +122,54 @@ def write_parquet(path: Path, frame) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+def write_parquet_parts(path: Path, paths, read, rows_per_group: int = 1 << 17) -> int:
+    """One Parquet file from the Parquet files `paths` (same columns; read(path) -> a pyarrow Table),
+    atomically, holding at most about rows_per_group rows in memory at once (parts are gathered into row groups
+    of that size); returns the rows, -1 when there was no part. Columns are cast to the first part's types."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    writer, schema, pending, held, total = None, None, [], 0, 0
+
+    def flush():
+        nonlocal pending, held
+        if pending:
+            writer.write_table(pa.concat_tables(pending))
+            pending, held = [], 0
+    try:
+        for part in paths:
+            table = read(part)
+            if writer is None:
+                schema = table.schema
+                writer = pq.ParquetWriter(tmp, schema)
+            elif table.schema != schema:
+                table = table.select(schema.names).cast(schema)
+            pending.append(table)
+            held += table.num_rows
+            total += table.num_rows
+            if held >= rows_per_group:
+                flush()
+        if writer is None:
+            os.unlink(tmp)
+            return -1
+        flush()
+        writer.close()
+        with open(tmp, "rb+") as fh:
+            os.fchmod(fh.fileno(), _file_mode())
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return total
+
+
 def load_pngs(paths: list[Path], workers: int | None = None) -> list:
     """Several PNGs decoded in parallel threads (PIL releases the GIL while decoding), in order."""
     from concurrent.futures import ThreadPoolExecutor

@@ -25,7 +25,7 @@ import pandas as pd
 
 from harness.errors import ConfigError, HarnessError
 from harness.rundir import layout
-from harness.rundir.files import json_text, write_json, write_npz, write_parquet, save_png
+from harness.rundir.files import json_text, write_json, write_npz, write_parquet, write_parquet_parts, save_png
 from harness.rundir.layout import JobKey
 from harness.rundir.manifest import normalize
 from harness.rundir.memory import archive_rows, check_fits
@@ -291,25 +291,54 @@ class RunDir:
 
     # ---- archive ----------------------------------------------------------------------------
     def write_archive(self, keys: list[JobKey]) -> Path:
-        """archive.parquet = the finished jobs' rows, in the order of `keys`."""
-        frames = [self.job_archive(k) for k in keys if (self.job_dir(k) / layout.JOB_ARCHIVE).is_file()]
-        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        write_parquet(self.path / layout.ARCHIVE, frame)
+        """archive.parquet = the finished jobs' rows, in the order of `keys`, streamed job by job (a few
+        hundred thousand rows in memory at once, whatever the run's size)."""
+        parts = [self.job_dir(k) / layout.JOB_ARCHIVE for k in keys]
+        parts = [p for p in parts if p.is_file()]
+        if write_parquet_parts(self.path / layout.ARCHIVE, parts, read_arrow) < 0:
+            write_parquet(self.path / layout.ARCHIVE, pd.DataFrame())
         return self.path / layout.ARCHIVE
 
-    def read_archive(self, columns: list[str] | None = None) -> pd.DataFrame:
+    def archive_path(self) -> Path:
         path = self.path / layout.ARCHIVE
         if not path.is_file():
             raise HarnessError(f"{self.path} has no {layout.ARCHIVE}; is it a run directory? (harness run writes one)")
+        return path
+
+    def read_archive(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """Every row of the archive, every generation: for tools and tests; the analysis reads read_final and
+        archive_jobs, which never hold the whole archive."""
+        path = self.archive_path()
         check_fits(archive_rows(path), str(self.path))
         return read_parquet(path, columns=columns)
+
+    def read_final(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """Each finished job's final generation (the population its picks choose from), read in batches: what
+        picks, judges, correlations, FID, regress and the report need, 1/generations of the archive."""
+        from harness.rundir.stream import final_rows
+
+        path = self.archive_path()
+        try:
+            return final_rows(path, columns, check=lambda rows: check_fits(rows, str(self.path)))
+        except (OSError, ValueError) as exc:  # torn, foreign, or a job's rows not contiguous
+            raise unreadable(path, exc) from None
+
+    def archive_jobs(self, columns: list[str] | None = None):
+        """Yield ((method, caption_id, seed), rows of every generation) one job at a time."""
+        from harness.rundir.stream import job_frames
+
+        path = self.archive_path()
+        try:
+            yield from job_frames(path, columns)
+        except (OSError, ValueError) as exc:  # torn, foreign, or a job's rows not contiguous
+            raise unreadable(path, exc) from None
 
     def job_values(self) -> pd.DataFrame:
         """One row per finished job: method, caption_id, caption, seed, the selected scores of the run's critics,
         and every held-out judge's score (CLIPScore, the panel) where metrics.json has them."""
         from harness.rundir.archive import selected_rows
 
-        archive = self.read_archive()
+        archive = self.read_final()
         if archive.empty:
             raise ConfigError(f"{self.path}: the archive is empty (no finished job)")
         sel = selected_rows(archive)
@@ -344,9 +373,23 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     try:
         return pd.read_parquet(path, columns=columns)
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError; a torn file an OSError
-        reason = " ".join(str(exc).split())[:120]
-        raise HarnessError(f"{path} is not a readable Parquet file ({reason}); rerun `harness run` with the suite that "
-                           "made this folder (--out it) to rebuild it from the job folders, or remove the file") from None
+        raise unreadable(path, exc) from None
+
+
+def read_arrow(path: Path):
+    """read_parquet as a pyarrow Table."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(path)
+    except (OSError, ValueError) as exc:
+        raise unreadable(path, exc) from None
+
+
+def unreadable(path: Path, exc: Exception) -> HarnessError:
+    reason = " ".join(str(exc).split())[:120]
+    return HarnessError(f"{path} is not a readable Parquet file ({reason}); rerun `harness run` with the suite that "
+                        "made this folder (--out it) to rebuild it from the job folders, or remove the file")
 
 
 def existing_run(path: Path, allow_live: bool = False) -> tuple[RunDir, dict]:
