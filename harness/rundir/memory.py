@@ -1,10 +1,11 @@
-"""Refuse, before any compute, an analysis whose archive cannot fit in this machine's memory.
+"""Refuse, before any compute, an analysis that cannot fit in this machine's memory.
 
-metrics, report, compare and regress still hold a run's whole archive (one row per individual per
-generation) in pandas frames, with their intermediate copies: measured on synthetic runs
-(benchmarks/README.md, "Growth on the cached path") the peak grows by about BYTES_PER_ROW a row above a
-fixed BASE. A run of 10^4 full-budget jobs (about 4 x 10^7 rows) needs more than a 24 GiB machine has; it
-is refused with one line naming the limit, instead of being killed by the kernel after minutes of work.
+metrics, report, compare and regress read each job's final generation (harness.rundir.stream), never the
+whole archive, but they hold per-job results (metrics.json keeps every job's record for each pick policy and
+every job's correlations) and per-row work on the final populations. Their peak, measured on runs of 1,008
+to 10,080 jobs (benchmarks/README.md, "At the scale of the shipped suites"), is about BASE + PER_JOB a job +
+PER_ROW a final-generation row. A run the machine cannot analyse is refused with one line naming the limit,
+instead of being killed by the kernel after hours of work.
 """
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 
-BYTES_PER_ROW = 650  # (3.4 GiB - 1.1 GiB) / 3,780,252 rows at 1,008 jobs; 600 between 12 and 252 jobs
-BASE = int(1.2 * 2 ** 30)  # the interpreter, torch and the judges' tiny models
+BASE = 900 * 2 ** 20  # the interpreter, torch, pandas and the judges' tiny models
+PER_JOB = 240 * 2 ** 10  # (3,064 - 1,219) MiB over 9,792 - 1,659 jobs of four-individual populations
+PER_ROW = 4608  # a final-population row: 1,008 jobs of population 100 peaked 330 MiB above their per-job cost
+WHOLE_ROW = 650  # a whole-archive read (RunDir.read_archive, for tools and tests): 3.4 GiB at 3,780,252 rows
 
 
 def available_bytes() -> int | None:
@@ -27,20 +30,27 @@ def available_bytes() -> int | None:
     return None
 
 
-def needed_bytes(rows: int) -> float:
-    return BASE + BYTES_PER_ROW * rows
+def needed_bytes(jobs: int, rows: int) -> int:
+    """Peak memory of analysing `jobs` jobs whose final generations hold `rows` rows together."""
+    return BASE + PER_JOB * jobs + PER_ROW * rows
 
 
-def check_fits(rows: int, what: str, available: int | None = None) -> None:
-    """One line when an analysis of `rows` archive rows would need more memory than is available."""
+def check_fits(jobs: int, rows: int, what: str, available: int | None = None) -> None:
+    """One line when analysing `jobs` jobs with `rows` final-generation rows needs more than is available."""
+    _check(needed_bytes(jobs, rows), f"{jobs:,} jobs with {rows:,} final-population rows", what, available)
+
+
+def check_whole_fits(rows: int, what: str, available: int | None = None) -> None:
+    _check(BASE + WHOLE_ROW * rows, f"{rows:,} archive rows read whole", what, available)
+
+
+def _check(needed: int, size: str, what: str, available: int | None) -> None:
     available = available_bytes() if available is None else available
-    if available is None or needed_bytes(rows) <= available:
+    if available is None or needed <= available:
         return
-    most = max(0, (available - BASE) // BYTES_PER_ROW)
-    raise HarnessError(f"{what}: {rows:,} archive rows need about {needed_bytes(rows) / 2 ** 30:.1f} GiB to analyse "
-                       f"(the analysis holds the archive in memory, about {BYTES_PER_ROW} bytes a row) and this machine "
-                       f"has {available / 2 ** 30:.1f} GiB available, enough for about {most:,} rows; run it on a "
-                       "machine with more memory, or split the suite into smaller runs")
+    raise HarnessError(f"{what}: {size} need about {needed / 2 ** 30:.1f} GiB to analyse and this machine has "
+                       f"{available / 2 ** 30:.1f} GiB available; run the analysis on a machine with more memory, or "
+                       "split the suite into smaller runs (fewer captions, seeds or methods each)")
 
 
 def archive_rows(path: Path) -> int:

@@ -28,7 +28,7 @@ from harness.rundir import layout
 from harness.rundir.files import json_text, write_json, write_npz, write_parquet, write_parquet_parts, save_png
 from harness.rundir.layout import JobKey
 from harness.rundir.manifest import normalize
-from harness.rundir.memory import archive_rows, check_fits
+from harness.rundir.memory import archive_rows, check_fits, check_whole_fits
 
 
 def check_writable(path: Path) -> None:
@@ -309,7 +309,7 @@ class RunDir:
         """Every row of the archive, every generation: for tools and tests; the analysis reads read_final and
         archive_jobs, which never hold the whole archive."""
         path = self.archive_path()
-        check_fits(archive_rows(path), str(self.path))
+        check_whole_fits(archive_rows(path), str(self.path))
         return read_parquet(path, columns=columns)
 
     def read_final(self, columns: list[str] | None = None) -> pd.DataFrame:
@@ -319,7 +319,7 @@ class RunDir:
 
         path = self.archive_path()
         try:
-            return final_rows(path, columns, check=lambda rows: check_fits(rows, str(self.path)))
+            return final_rows(path, columns, check=lambda jobs, rows: check_fits(jobs, rows, str(self.path)))
         except (OSError, ValueError) as exc:  # torn, foreign, or a job's rows not contiguous
             raise unreadable(path, exc) from None
 

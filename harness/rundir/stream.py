@@ -45,13 +45,13 @@ def last_generations(path: Path, batch_rows: int = BATCH_ROWS) -> pd.DataFrame:
 
 def final_rows(path: Path, columns: list[str] | None = None, batch_rows: int = BATCH_ROWS,
                check=None) -> pd.DataFrame:
-    """Each job's last generation, in archive order; `check(rows)` is called with the number of rows that
-    will be kept before any is kept (to refuse what cannot fit)."""
+    """Each job's last generation, in archive order; `check(jobs, rows)` is called with the number of jobs and
+    of the rows that will be kept before any is kept (to refuse what cannot fit)."""
     import pyarrow.parquet as pq
 
     last = last_generations(path, batch_rows)
     if check is not None:
-        check(int(last["rows"].sum()))
+        check(len(last), int(last["rows"].sum()))
     wanted = None if columns is None else list(dict.fromkeys([*columns, *KEY, "generation"]))
     parts = []
     for frame in _batches(path, wanted, batch_rows):
