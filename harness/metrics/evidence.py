@@ -97,11 +97,21 @@ def point(values: np.ndarray) -> np.ndarray:
         return np.where(n > 0, np.nansum(means, -1) / np.maximum(n, 1), np.nan)
 
 
+GATHER_ELEMENTS = 1 << 22  # values gathered at once by `resampled` (32 MiB of float64)
+
+
 def resampled(values: np.ndarray, draws: Resamples) -> np.ndarray:
-    """[..., C, S] -> [..., B]: the statistic (mean of drawn captions' means of drawn seeds) per resample."""
-    gathered = values[..., draws.captions[..., None], draws.seeds]  # [..., B, C, S]
-    gathered = np.where(draws.valid, gathered, np.nan)
-    return point(gathered)
+    """[..., C, S] -> [..., B]: the statistic (mean of drawn captions' means of drawn seeds) per resample.
+    Computed a block of resamples at a time: gathering all B at once held [..., B, C, S] several times over
+    (1.3 GiB for 8 judges x 3 methods over Parti's 1,632 captions, 8 GiB at 4 seeds x 5 methods)."""
+    B = draws.captions.shape[0]
+    per = max(1, int(np.prod(values.shape[:-2], dtype=np.int64)) * draws.seeds[0].size)
+    step = max(1, GATHER_ELEMENTS // per)
+    out = []
+    for b in range(0, B, step):
+        gathered = values[..., draws.captions[b:b + step, :, None], draws.seeds[b:b + step]]  # [..., b, C, S]
+        out.append(point(np.where(draws.valid[b:b + step], gathered, np.nan)))
+    return np.concatenate(out, axis=-1) if out else np.empty((*values.shape[:-2], 0))
 
 
 def percentile_interval(dist: np.ndarray, confidence: float) -> list[float] | None:
