@@ -2,10 +2,11 @@
 
 metrics, report, compare and regress read each job's final generation (harness.rundir.stream), never the
 whole archive, but they hold per-job results (metrics.json keeps every job's record for each pick policy and
-every job's correlations) and per-row work on the final populations. Their peak, measured on runs of 1,008
-to 10,080 jobs (benchmarks/README.md, "At the scale of the shipped suites"), is about BASE + PER_JOB a job +
-PER_ROW a final-generation row. A run the machine cannot analyse is refused with one line naming the limit,
-instead of being killed by the kernel after hours of work.
+every job's correlations) and per-row work on the final populations. Their peak, measured on runs of 4,896
+to 10,080 jobs (benchmarks/README.md, "At the scale of the shipped suites"), is below BASE + PER_JOB a job +
+PER_ROW a final-generation row (the constants round the measured slopes up by about a fifth). A run the
+machine cannot analyse is refused with one line naming the limit, instead of being killed by the kernel after
+hours of work.
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from pathlib import Path
 from harness.errors import HarnessError
 
 BASE = 900 * 2 ** 20  # the interpreter, torch, pandas and the judges' tiny models
-PER_JOB = 240 * 2 ** 10  # (3,064 - 1,219) MiB over 9,792 - 1,659 jobs of four-individual populations
-PER_ROW = 4608  # a final-population row: 1,008 jobs of population 100 peaked 330 MiB above their per-job cost
+PER_JOB = 96 * 2 ** 10  # measured 78 KiB: 1,130 -> 1,502 MiB from Parti's 4,896 jobs to 9,792 (4 a population)
+PER_ROW = 3 * 2 ** 10  # measured 2.85 KiB: 10,080 jobs with 758,520 final-population rows peaked at 3,635 MiB
 WHOLE_ROW = 650  # a whole-archive read (RunDir.read_archive, for tools and tests): 3.4 GiB at 3,780,252 rows
 
 
