@@ -38,7 +38,8 @@ def needed_bytes(jobs: int, rows: int) -> int:
 
 def check_fits(jobs: int, rows: int, what: str, available: int | None = None) -> None:
     """One line when analysing `jobs` jobs with `rows` final-generation rows needs more than is available."""
-    _check(needed_bytes(jobs, rows), f"{jobs:,} jobs with {rows:,} final-population rows", what, available)
+    _check(needed_bytes(jobs, rows), f"{jobs:,} job{'' if jobs == 1 else 's'} with {rows:,} final-population rows",
+           what, available)
 
 
 def check_whole_fits(rows: int, what: str, available: int | None = None) -> None:
@@ -49,9 +50,10 @@ def _check(needed: int, size: str, what: str, available: int | None) -> None:
     available = available_bytes() if available is None else available
     if available is None or needed <= available:
         return
-    raise HarnessError(f"{what}: {size} need about {needed / 2 ** 30:.1f} GiB to analyse and this machine has "
+    raise HarnessError(f"{what}: {size} need about {needed / 2 ** 30:.1f} GiB of memory to analyse; this machine has "
                        f"{available / 2 ** 30:.1f} GiB available; run the analysis on a machine with more memory, or "
-                       "split the suite into smaller runs (fewer captions, seeds or methods each)")
+                       "split the suite into smaller runs (fewer captions, seeds or methods a run, or a smaller "
+                       "search.population)")
 
 
 def archive_rows(path: Path) -> int:
