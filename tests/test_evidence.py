@@ -270,7 +270,7 @@ def test_power_prints_the_table_and_compare_refuses_fids_of_other_references(smo
                           env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "captions needed" in proc.stdout and "four_objective − best_of_n" in proc.stdout
-    assert "assumed test: two-sided one-sample t-test" in proc.stdout
+    assert "assumed test: two-sided Wilcoxon signed-rank test" in proc.stdout
     other = tmp_path / "other"
     shutil.copytree(out, other)
     metrics = json.loads((other / "metrics.json").read_text())
