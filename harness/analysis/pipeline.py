@@ -32,7 +32,7 @@ def default_out(suite) -> Path:
     return Path("reports") / suite.name
 
 
-def final_rows(suite, jobs) -> int:
+def projected_final_rows(suite, jobs) -> int:
     """Final-generation rows the run's analysis will hold: the population of a search job, one a no-selection job."""
     return sum(1 if job.method.algorithm == "single" else suite.run.search.population for job in jobs)
 
@@ -92,7 +92,7 @@ def run_pipeline(suite, out: Path | None = None, observer: Observer = NULL, exec
     jobs = make_jobs(suite)
     keys = [j.key for j in jobs]
     refuse_another_run(rundir, suite)  # before any model loads; checked again under the lock
-    check_fits(len(jobs), final_rows(suite, jobs), suite.name)
+    check_fits(len(jobs), projected_final_rows(suite, jobs), suite.name)
     check_inputs(suite, out, system)
     with rundir:
         if system is None and executor == "local":

@@ -116,7 +116,6 @@ def section(ctx) -> dict:
             entry["caption_sd"] = components["caption_sd"]
             entry["mde"] = power.minimum_detectable_effect(components["caption_sd"], components["captions"])
             if components["caption_sd"] == 0:  # every caption's difference is the same: nothing to scale by
-                entry["mde"] = None
                 entry["no_variation"] = (f"{judge} gave the same difference on every caption "
                                          f"({entry.get('value') or 0:+.3g}): no smallest detectable effect")
             elif entry["mde"] is None and components["captions"] < power.wilcoxon_min_captions():

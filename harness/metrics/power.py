@@ -129,11 +129,10 @@ def wilcoxon_power(effect: float, sd: float, n: int, alpha: float = ALPHA) -> fl
 
 def minimum_detectable_effect(sd: float, n: int, alpha: float = ALPHA, power: float = POWER) -> float | None:
     """The smallest |mean difference| the Wilcoxon test over n captions detects with probability `power`
-    (None below `wilcoxon_min_captions`, where nothing is detectable)."""
-    if n < max(2, wilcoxon_min_captions(alpha)) or not np.isfinite(sd):
+    (None below `wilcoxon_min_captions`, where nothing is detectable, and when the differences never varied,
+    sd = 0: there is no spread to state an effect against)."""
+    if n < max(2, wilcoxon_min_captions(alpha)) or not np.isfinite(sd) or sd == 0:
         return None
-    if sd == 0:
-        return 0.0
     if n <= EXACT_UP_TO:
         up, _ = _thresholds(n, alpha)  # the lower tail adds nothing at delta > 0 worth a threshold
         k = int(np.ceil(power * SIMULATIONS))
@@ -227,7 +226,7 @@ def plan(answer: dict, effects: dict[str, float] | None = None, default_effect: 
                    "within_sd": float(np.sqrt(parts["within"])) if np.isfinite(parts["within"]) else None,
                    "power_now": (wilcoxon_power(effect, sd_now, n_now, alpha) if effect and n_now >= wilcoxon_min_captions(alpha)
                                  else (0.0 if effect else None)),
-                   "mde_now": None if sd_now == 0 else minimum_detectable_effect(sd_now, n_now, alpha, target),
+                   "mde_now": minimum_detectable_effect(sd_now, n_now, alpha, target),
                    "captions_needed": captions_needed(effect, sd_now, alpha, target) if effect else None}
             if seeds is not None:
                 row["captions_needed_at_seeds"] = (captions_needed(effect, caption_sd(parts, seeds), alpha, target)
