@@ -1,7 +1,7 @@
-"""Figures for reports (matplotlib, Agg): legible when pasted into slides.
+"""Figures for reports (matplotlib, Agg), in one style (harness.report.style): legible at a paper's column width.
 
 Each PNG carries a `panels` text chunk (JSON: every panel's title and axis labels), so what a
-figure shows can be checked from the file itself. SVG copies are written on request.
+figure shows can be checked from the file itself. SVG copies are written on request (always for ablations).
 """
 from __future__ import annotations
 
@@ -16,9 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from harness.report import style  # noqa: E402
 from harness.rundir.files import atomic_write_bytes, load_png  # noqa: E402
-
-plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "figure.dpi": 100})
 METHOD_COLORS = {"no_selection": "#7f7f7f", "best_of_n": "#1f77b4", "clip_single": "#ff7f0e",
                  "four_objective": "#2ca02c"}
 
@@ -35,7 +34,7 @@ def save(fig, path: Path, svg: bool = False) -> Path:
     meta = {"panels": json.dumps(panels(fig)), "Software": "harness"}
     bbox = None if getattr(fig, "fixed_margins", False) else "tight"
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches=bbox, metadata=meta)
+    fig.savefig(buf, format="png", bbox_inches=bbox, metadata=meta, dpi=getattr(fig, "print_dpi", 100))
     atomic_write_bytes(path, buf.getvalue())
     if svg:
         buf = io.BytesIO()
@@ -96,57 +95,62 @@ def gallery(images: list[tuple[str, Path | None]], title: str):
 
 
 def curves(series: dict[str, dict], ylabel: str, title: str):
-    """Mean curve per method with its band over jobs (the band each curve names: interquartile range)."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    """Mean curve per method with its band over jobs (the band each curve names: interquartile range); one
+    column wide, the legend below the axes, whole-number generations."""
+    fig, axes = style.column_figure(1, 1, height_cm=6.5 + 0.45 * ((len(series) + 1) // 2))
+    ax = axes[0, 0]
     for method, curve in series.items():
         mean = np.asarray(curve["mean"])
         x = np.arange(len(mean))
         color = METHOD_COLORS.get(method)
-        ax.plot(x, mean, label=f"{method} (n={curve['n']})", color=color, lw=2)
+        ax.plot(x, mean, label=f"{method} (n={curve['n']})", color=color, lw=1.5)
         lo, hi = (curve["lo"], curve["hi"]) if "lo" in curve else (curve["min"], curve["max"])  # older metrics.json
         ax.fill_between(x, lo, hi, alpha=0.15, color=color)
     ax.set_xlabel("generation")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
+    style.integer_ticks(ax.xaxis)
     bands = {c.get("band", "min and max over jobs") for c in series.values()}
-    ax.legend(title=f"shaded: {bands.pop()}" if len(bands) == 1 else None, title_fontsize=8, fontsize=8,
-              loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # outside the axes: covers no curve
-    fig.tight_layout()
+    style.legend_below(fig, [ax], ncol=2, title=f"shaded: {bands.pop()}" if len(bands) == 1 else None)
     return fig
 
 
 def heatmap(matrix: np.ndarray, labels: list[str], title: str):
-    fig, ax = plt.subplots(figsize=(5.6, 4.8))
+    fig, axes = style.column_figure(1, 1, height_cm=7.5)
+    ax = axes[0, 0]
     im = ax.imshow(matrix, vmin=-1, vmax=1, cmap="RdBu_r")
     ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
     ax.set_yticks(range(len(labels)), labels)
     for i in range(len(labels)):
         for j in range(len(labels)):
             if np.isfinite(matrix[i, j]):
-                ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=10)
+                ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=style.MIN_FONT_PT)
     ax.set_title(title)
     ax.set_xlabel("score")
     ax.set_ylabel("score")
     fig.colorbar(im, ax=ax, shrink=0.8)
-    fig.tight_layout()
     return fig
 
 
 def value_plot(table: pd.DataFrame, x: str, columns: list[str], title: str):
-    """Mean with interval bars of several columns against a swept value (ablations)."""
-    fig, axes = plt.subplots(1, len(columns), figsize=(3.6 * len(columns), 3.6), squeeze=False)
-    for ax, col in zip(axes[0], columns):
+    """Mean with interval bars of several columns against a swept value (ablations): two panels a row, one
+    column wide, the methods' legend below."""
+    ncols = 2 if len(columns) > 1 else 1
+    nrows = -(-len(columns) // ncols)
+    fig, axes = style.column_figure(nrows, ncols, height_cm=4.2 * nrows + 1.2)
+    for ax, col in zip(axes.flat, columns):
         for method, group in table.groupby("method", sort=False):
             ax.errorbar(group[x].astype(str), group[f"{col}_mean"],
                         yerr=[group[f"{col}_mean"] - group[f"{col}_lo"], group[f"{col}_hi"] - group[f"{col}_mean"]],
-                        marker="o", capsize=3, label=method, color=METHOD_COLORS.get(method))
+                        marker="o", ms=3, capsize=2, label=method, color=METHOD_COLORS.get(method))
         ax.set_title(col)
-        ax.set_xlabel(x)
+        ax.set_xlabel(x.rsplit(".", 1)[-1])
         ax.set_ylabel(col)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
+        ax.yaxis.get_major_formatter().set_useOffset(False)
+    for ax in list(axes.flat)[len(columns):]:
+        ax.set_visible(False)
     fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
-    fig.legend(handles, labels, loc="lower center", ncol=max(len(labels), 1), fontsize=8, frameon=False)
+    style.legend_below(fig, list(axes.flat), ncol=2)
     return fig
 
 
@@ -154,7 +158,8 @@ def judge_panel(z_scores: dict[str, dict], judges: list[str], title: str):
     """Methods x judges: each method's mean z-score under every judge (critics and held-out judges),
     with its interval; z over all picked images of the run, so judges on different scales compare."""
     methods = list(z_scores)
-    fig, ax = plt.subplots(figsize=(max(6.4, 1.1 * len(judges) + 2), 4.2))
+    fig, axes = style.column_figure(1, 1, height_cm=7.5 + 0.45 * ((len(methods) + 1) // 2))
+    ax = axes[0, 0]
     width = 0.8 / max(len(methods), 1)
     x = np.arange(len(judges))
     for i, method in enumerate(methods):
@@ -170,30 +175,5 @@ def judge_panel(z_scores: dict[str, dict], judges: list[str], title: str):
     ax.set_xlabel("judge (in-loop critics, then held-out judges)")
     ax.set_ylabel("mean z-score of the picked images")
     ax.set_title(title)
-    ax.legend(fontsize=8, title="bars: interval over captions", title_fontsize=8, loc="upper left",
-              bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # outside the axes: covers no bar or error bar
-    fig.tight_layout()
-    return fig
-
-
-def distributions(values: dict[str, dict[str, list[float]]], methods: list[str], scores: list[str], title: str):
-    """One panel per score: each method's distribution of that score (violins with their medians), side by side;
-    values[method][score] -> the scores of every individual of every final population."""
-    fig, axes = plt.subplots(1, len(scores), figsize=(max(3.2, 0.9 * len(methods) + 1.2) * len(scores), 4.2),
-                             squeeze=False)
-    for ax, score in zip(axes[0], scores):
-        data = [values[m][score] if values[m][score] else [np.nan] for m in methods]
-        positions = range(1, len(methods) + 1)
-        keep = [i for i, d in enumerate(data) if np.isfinite(d).any()]
-        if keep:
-            parts = ax.violinplot([data[i] for i in keep], [positions[i] for i in keep], showmedians=True)
-            for body in parts["bodies"]:
-                body.set_alpha(0.5)
-        ax.set_xticks(list(positions), methods, rotation=35, ha="right", fontsize=8)
-        ax.set_title(score)
-        ax.set_xlabel("method")
-        ax.set_ylabel(score)
-        ax.yaxis.get_major_formatter().set_useOffset(False)
-    fig.suptitle(title)
-    fig.tight_layout()
+    style.legend_below(fig, [ax], ncol=2, title="bars: interval over captions")
     return fig
