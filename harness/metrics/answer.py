@@ -45,6 +45,24 @@ def held_out(ctx) -> list[str]:
             and np.isfinite(ctx.jobs[n].to_numpy(dtype=np.float64)).any()]
 
 
+def paired_with_power(ma, mb, design: evidence.Design, cfg, higher_is_better: bool, name: str) -> dict:
+    """evidence.paired_entry of ma - mb ([C, S] each) with the smallest effect this many captions detect
+    (`mde`, 80 % power) or why there is none (`no_variation`, `mde_note`), and the per-cell differences."""
+    entry = evidence.paired_entry(ma, mb, design, cfg.bootstrap, cfg.confidence, higher_is_better)
+    d = ma - mb
+    components = power.variance_components(d)
+    entry["caption_sd"] = components["caption_sd"]
+    entry["mde"] = power.minimum_detectable_effect(components["caption_sd"], components["captions"])
+    if components["caption_sd"] == 0:  # every caption's difference is the same: nothing to scale by
+        entry["no_variation"] = (f"{name} gave the same difference on every caption "
+                                 f"({entry.get('value') or 0:+.3g}): no smallest detectable effect")
+    elif entry["mde"] is None and components["captions"] < power.wilcoxon_min_captions():
+        entry["mde_note"] = (f"not detectable with {components['captions']} captions: the Wilcoxon test over "
+                             f"captions needs at least {power.wilcoxon_min_captions()} to reach p < {power.ALPHA}")
+    entry["differences"] = evidence.differences_table(d, design)
+    return entry
+
+
 def verdict(entry: dict, alpha: float = power.ALPHA) -> str:
     p = entry.get("p_adjusted")
     if entry.get("value") is None or p is None or not p < alpha:
@@ -100,6 +118,11 @@ def section(ctx) -> dict:
     pairs = comparisons(ctx.manifest, methods)
     if not judges:
         return {**base, "skipped": "no held-out judge: metrics.evaluators names none the search did not optimise"}
+    ablation = ctx.manifest.get("suite", {}).get("ablation")
+    if not pairs and ablation:
+        return {**base, "skipped": f"this run is an ablation of {ablation['method']} (harness ablate): its variants "
+                                   "are compared with the full method in ../critic_ablation.md; to also compare them "
+                                   "with controls, rerun with --with-controls (adds best_of_n and no_selection)"}
     if not pairs:
         return {**base, "skipped": "no evolutionary method with a control among this run's methods"}
     out = []
@@ -108,21 +131,8 @@ def section(ctx) -> dict:
         a, b = table[table["method"] == method], table[table["method"] == control]
         entries = {}
         for judge in judges:
-            ma, mb = design.matrix(a, judge), design.matrix(b, judge)
-            entry = evidence.paired_entry(ma, mb, design, ctx.cfg.bootstrap, ctx.cfg.confidence,
-                                          ctx.directions.get(judge, True))
-            d = ma - mb
-            components = power.variance_components(d)
-            entry["caption_sd"] = components["caption_sd"]
-            entry["mde"] = power.minimum_detectable_effect(components["caption_sd"], components["captions"])
-            if components["caption_sd"] == 0:  # every caption's difference is the same: nothing to scale by
-                entry["no_variation"] = (f"{judge} gave the same difference on every caption "
-                                         f"({entry.get('value') or 0:+.3g}): no smallest detectable effect")
-            elif entry["mde"] is None and components["captions"] < power.wilcoxon_min_captions():
-                entry["mde_note"] = (f"no effect of any size is detectable with {components['captions']} captions: "
-                                     f"the Wilcoxon test over captions needs at least "
-                                     f"{power.wilcoxon_min_captions()} to reach p < {power.ALPHA}")
-            entry["differences"] = evidence.differences_table(d, design)
+            entry = paired_with_power(design.matrix(a, judge), design.matrix(b, judge), design, ctx.cfg,
+                                      ctx.directions.get(judge, True), judge)
             entries[judge] = entry
         out.append({"method": method, "control": control, **note, "judges": entries})
     adjust_for_multiple_tests([e for c in out for e in c["judges"].values()], CORRECTION)

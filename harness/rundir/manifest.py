@@ -107,7 +107,8 @@ def suite_record(suite) -> dict:
             "captions": [{"id": c.id, "caption": c.text, "tags": list(c.tags),
                           **({"category": c.category} if c.category else {}),
                           **({"requires": c.requirements} if c.requirements else {})} for c in suite.captions],
-            "warnings": list(suite.warnings)}
+            "warnings": list(suite.warnings),
+            **({"ablation": suite.ablation} if getattr(suite, "ablation", None) else {})}
 
 
 def new_run_manifest(suite, keys: list[JobKey], models_desc: dict, critics: list[dict] = (),
@@ -170,7 +171,8 @@ def grow(old: dict, suite, keys: list[JobKey], models_desc: dict, critics: list[
     captions = {c["id"]: c for c in old["suite"]["captions"]}
     captions.update({c["id"]: c for c in fresh["suite"]["captions"] if c["id"] not in captions})
     out["suite"] = {**old["suite"], "captions": list(captions.values()),
-                    "warnings": list(dict.fromkeys(old["suite"].get("warnings", []) + fresh["suite"]["warnings"]))}
+                    "warnings": list(dict.fromkeys(old["suite"].get("warnings", []) + fresh["suite"]["warnings"])),
+                    **({"ablation": fresh["suite"]["ablation"]} if "ablation" in fresh["suite"] else {})}
     out["methods"] = {**old["methods"], **fresh["methods"]}
     out["seeds"] = list(dict.fromkeys(old["seeds"] + fresh["seeds"]))
     have = {JobKey.of(r) for r in old["jobs"]}

@@ -77,6 +77,7 @@ class Suite:
     run: RunConfig
     warnings: list[str] = field(default_factory=list)
     plugins: list[dict] = field(default_factory=list)  # the plugins that read it (importers), for the manifest
+    ablation: dict | None = None  # harness ablate --leave-one-out/--add-critic: {'method', 'variants', 'controls'}
 
     @property
     def name(self) -> str:
