@@ -79,6 +79,16 @@ def test_ablate_smoke_temperature(tmp_path):
     for method in ("no_selection", "best_of_n", "clip_single", "four_objective"):
         assert same[("0.5", method)] > same[("5", method)]  # the same images: a sharper softmax, a higher top class
     assert ablation["selection_changes"][0]["jobs"] == 12
+    text = (parent / "ablation.md").read_text()
+    assert text.index("> **These numbers come from") < text.index("## Answer") < text.index("## Runs")
+    answer = ablation["answer"]
+    assert "the default (critics.image_real.temperature=1.0) is not among the swept values" in answer["against"]
+    assert [c["label"] for c in answer["comparisons"]] == [
+        f"critics.image_real.temperature=5: {m}" for m in ("no_selection", "best_of_n", "clip_single", "four_objective")]
+    for c in answer["comparisons"]:
+        assert {"image_real", "text_image"} <= set(c["measures"]) and "p_adjusted" in c["measures"]["image_real"]
+        assert f"- **{c['label']}**" in text
+    assert (parent / "figures" / "metrics_vs_value.svg").is_file()
     assert strict_json_files(parent) >= 20
 
 

@@ -159,12 +159,52 @@ def test_leave_one_out_writes_the_ablation_with_one_row_per_critic_and_shared_la
     proc = harness("ablate", suite, "--leave-one-out", "four_objective", "--out", out, *TINY)
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = (out / "critic_ablation.md").read_text()
+    assert report.index("> **These numbers come from") < report.index("## Answer")  # warnings first
+    assert "smallest p the Wilcoxon test over captions can reach is 0.5" in report  # 2 captions
+    answer = report.split("## Answer", 1)[1].split("\n## ", 1)[0]
     for critic in ("text_image", "image_real", "region_word", "word_label"):
-        assert f"four_objective-without-{critic} | − {critic}" in report
-    assert (out / "figures" / "final_distributions.png").is_file()
+        line = next(x for x in answer.splitlines() if x.startswith(f"- **− {critic}**"))
+        assert "held-out judges: pickscore" in line and "in-loop critics: text_image" in line
+        assert f"{critic} " in line.split("in-loop critics:")[1]  # the removed critic's own difference
+        assert "adjusted p" in line and "not detectable with 2 captions" in line
+    assert "it is an ablation" in answer
+    inner = json.loads((out / "run" / "metrics.json").read_text())["answer"]
+    assert "ablation of four_objective" in inner["skipped"]
+    distribution = report.split("## The final distribution, in numbers", 1)[1]
+    assert "Δ 10 % quantile" in distribution and "Wasserstein-1" in distribution and "Δ hypervolume" in distribution
+    assert "score only the picked image" in distribution
+    data = json.loads((out / "critic_ablation.json").read_text())
+    for row in data["variants"]:
+        assert set(row["distribution"]["critics"]) == {"text_image", "image_real", "region_word", "word_label"}
+        assert {"q10", "q50", "q90", "w1"} <= set(row["distribution"]["critics"]["image_real"])
+        assert row["distribution"]["diversity"]["clip_distance"]["captions"] == 2
+    for kind in ("effect_four_objective-without-image_real", "population_cat", "picked_cat"):
+        assert (out / "figures" / f"{kind}.png").is_file() and (out / "figures" / f"{kind}.svg").is_file(), kind
+    assert "figures/population_cat.png" in report and "figures/effect_four_objective-without-image_real.png" in report
     archive = __import__("pandas").read_parquet(out / "run" / "archive.parquet")
     first = archive[archive["generation"] == 0]
     for (cid, seed), group in first.groupby(["caption_id", "seed"]):
         variants = [sorted(map(tuple, np.round(g[["text_image", "image_real", "region_word"]].to_numpy(), 12)))
                     for _, g in group.groupby("method")]
         assert len(variants) == 5 and all(v == variants[0] for v in variants)  # the same initial population
+
+
+@pytest.mark.slow
+def test_add_critic_with_controls_answers_the_added_critics_own_difference_and_against_the_controls(site, tmp_path):
+    out = tmp_path / "ablate"
+    suite = make_suite(tmp_path / "suite", methods=["four_objective"])
+    proc = harness("ablate", suite, "--add-critic", "colorfulness", "--with-controls", "--caption-figures", "1",
+                   "--out", out, *TINY, site=site)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = (out / "critic_ablation.md").read_text()
+    line = next(x for x in report.splitlines() if x.startswith("- **+ colorfulness**"))
+    assert "colorfulness " in line.split("in-loop critics:")[1] and "adjusted p" in line
+    manifest = json.loads((out / "run" / "manifest.json").read_text())
+    assert list(manifest["methods"]) == ["four_objective", "four_objective-with-colorfulness", "best_of_n",
+                                         "no_selection"]
+    controls = report.split("Against the controls", 1)[1].split("\n\n|", 1)[0]
+    assert "four_objective-with-colorfulness and best_of_n" in controls
+    assert "four_objective-with-colorfulness and no_selection" in controls
+    assert len(list((out / "figures").glob("population_*.png"))) == 1  # --caption-figures 1
+    strip = report.split("## Failed captions", 1)[1]
+    assert "without search" in strip and "needs `--with-controls`" not in strip

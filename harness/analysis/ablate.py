@@ -120,6 +120,58 @@ def selection_changes(dirs: list[Path]) -> list[dict]:
     return out
 
 
+def _value(tree: dict, key: str):
+    for part in key.split("."):
+        if not isinstance(tree, dict) or part not in tree:
+            return None
+        tree = tree[part]
+    return tree
+
+
+def default_point(sweep: Sweep, suites: list, default_run) -> tuple[int, str]:
+    """The grid point every other is compared with: the one at the configuration's own values (the suite without
+    the sweep), else the first point; with a sentence saying which."""
+    from harness.config.typed import to_dict
+
+    want = {k: _value(to_dict(default_run), k) for k in sweep.keys}
+    for i, s in enumerate(suites):
+        if all(_value(to_dict(s.run), k) == v for k, v in want.items()):
+            return i, f"each value against the default, {point_name(sweep.points[i])}"
+    shown = ", ".join(f"{k}={v}" for k, v in want.items())
+    return 0, (f"the default ({shown}) is not among the swept values: each value against the first, "
+               f"{point_name(sweep.points[0])}")
+
+
+def sweep_answer(sweep: Sweep, suites: list, metrics: list[dict | None], default_run) -> dict:
+    """Each grid point against the default point, per method, on every held-out judge and in-loop critic: one
+    family of tests (harness.analysis.effects). The runs share captions, seeds and so initial latents."""
+    from harness.analysis.critic_ablation import measures
+    from harness.analysis.effects import family
+    from harness.metrics.compute import directions
+
+    ref, note = default_point(sweep, suites, default_run)
+    if metrics[ref] is None:
+        return {"against": note, "comparisons": [], "skipped": "the default point's run has no metrics"}
+    from harness.rundir import RunDir
+
+    base = pd.DataFrame(metrics[ref]["per_job"])
+    manifest = RunDir(Path(metrics[ref]["run"])).read_manifest()
+    recorded = [c["name"] if isinstance(c, dict) else c for c in manifest.get("critics", [])]
+    critics = [c for c in recorded if c in base]
+    judges = [j for j in measures(metrics[ref], critics)[0] if j in base]
+    comparisons = []
+    for i, (point, m) in enumerate(zip(sweep.points, metrics)):
+        if i == ref or m is None:
+            continue
+        jobs = pd.DataFrame(m["per_job"])
+        for method in dict.fromkeys(jobs["method"]):
+            comparisons.append((f"{point_name(point)}: {method}", jobs[jobs["method"] == method],
+                                base[base["method"] == method]))
+    dirs = directions(manifest)
+    return {"against": note, "default": point_name(sweep.points[ref]), "judges": judges, "critics": critics,
+            "comparisons": family(comparisons, judges + critics, dirs, suites[ref].run.metrics)}
+
+
 @dataclass
 class AblationResult:
     sweep: Sweep
@@ -129,6 +181,7 @@ class AblationResult:
     changes: list[dict]  # selection changes between consecutive points
     report: Path
     failed: dict[str, int]  # grid point folder -> failed jobs
+    answer: dict = field(default_factory=dict)  # each point against the default (sweep_answer)
 
 
 def run_ablation(suite_path: Path, sets: list[str], out: Path | None = None, observer=None, **suite_args
@@ -161,7 +214,7 @@ def run_ablation(suite_path: Path, sets: list[str], out: Path | None = None, obs
     for point, s in zip(sweep.points, suites):
         check_inputs(s, parent / point_name(point))
     loaded: dict[str, object] = {}
-    dirs, metric_table, systems, failed = [], [], [], {}
+    dirs, metric_table, systems, failed, all_metrics = [], [], [], {}, []
     for point, s in zip(sweep.points, suites):
         key = repr(to_dict(s.run.models)) + s.run.device
         if key not in loaded:
@@ -174,6 +227,7 @@ def run_ablation(suite_path: Path, sets: list[str], out: Path | None = None, obs
             failed[target.name] = len(result.outcome.failed)
         if result.metrics is not None:
             metric_table += metric_rows(point, result.metrics)
+        all_metrics.append(result.metrics)
         dirs.append(target)
         systems.append(system)
     base = RunDir(dirs[0])
@@ -185,5 +239,6 @@ def run_ablation(suite_path: Path, sets: list[str], out: Path | None = None, obs
         scored = rescore(Scorer.from_models(system.models, s.run.critics), table)
         same_rows += same_image_rows(point, scored, s.run.metrics)
     changes = selection_changes(dirs)
-    path = write_ablation(parent, sweep, dirs, pd.DataFrame(metric_table), pd.DataFrame(same_rows), changes)
-    return AblationResult(sweep, dirs, metric_table, same_rows, changes, path, failed)
+    answer = sweep_answer(sweep, suites, all_metrics, load_suite(suite_path, sets=sweep.fixed, **suite_args).run)
+    path = write_ablation(parent, sweep, dirs, pd.DataFrame(metric_table), pd.DataFrame(same_rows), changes, answer)
+    return AblationResult(sweep, dirs, metric_table, same_rows, changes, path, failed, answer)

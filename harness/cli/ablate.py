@@ -30,6 +30,11 @@ def ablate(
     device: Optional[str] = typer.Option(None, metavar="DEVICE", help="torch device: cpu, cuda, cuda:N or mps"),
     out: Optional[str] = typer.Option(None, metavar="DIR", help="parent folder (default reports/ablate-<suite>)"),
     limit: Optional[int] = typer.Option(None, metavar="N", help="only the first N captions"),
+    with_controls: bool = typer.Option(False, "--with-controls",
+                                       help="with --leave-one-out/--add-critic: also run best_of_n and no_selection, "
+                                            "so the answer says whether each variant still beats the controls"),
+    caption_figures: int = typer.Option(3, "--caption-figures", metavar="N", min=0,
+                                        help="per-caption figures for the first N captions (0: all)"),
 ) -> None:
     """Sweep settings (one run per grid point), or measure the effect of each score of a method (one run of the
     method and its variants)."""
@@ -43,7 +48,12 @@ def ablate(
 
     if leave_one_out or add_critic:
         return critic_ablation(suite, leave_one_out, add_critic or [], set_ or [], out, methods, seeds, models,
-                               device, limit)
+                               device, limit, with_controls, caption_figures)
+    if with_controls:
+        from harness.errors import ConfigError
+
+        raise ConfigError("--with-controls applies to --leave-one-out/--add-critic; a sweep runs the suite's methods "
+                          "(name controls with --methods)")
     if not set_:
         from harness.errors import ConfigError
 
@@ -72,7 +82,8 @@ def ablate(
     console.print(f"ablation report: {result.report}")
 
 
-def critic_ablation(suite, method, add, sets, out, methods, seeds, models, device, limit) -> None:
+def critic_ablation(suite, method, add, sets, out, methods, seeds, models, device, limit, with_controls=False,
+                    caption_figures=3) -> None:
     """`--leave-one-out METHOD` / `--add-critic NAME`: the effect of removing or adding each score."""
     from harness.analysis.critic_ablation import run_critic_ablation
     from harness.cli.progress import observing
@@ -87,7 +98,8 @@ def critic_ablation(suite, method, add, sets, out, methods, seeds, models, devic
         method = DEFAULT_METHODS[-1]  # --add-critic alone: add to the four-objective method
     with observing() as observer:
         result = run_critic_ablation(suite, method, leave_one_out=leave_one_out, add=add,
-                                     out=out, observer=observer, sets=sets, seeds=seeds, models=models,
+                                     out=out, observer=observer, sets=sets, with_controls=with_controls,
+                                     caption_figures=caption_figures, seeds=seeds, models=models,
                                      device=device, limit=limit)
     judges = sorted({j for r in result.rows for j in r["judges"]})
     show = Table(title=f"the effect of each score on {result.method}: variant − full method, mean [95 % CI over "
