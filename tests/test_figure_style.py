@@ -43,6 +43,9 @@ def cases(tmp_path):
         "heatmap": figures.heatmap(rng.uniform(-1, 1, (4, 4)), critics, "four_objective: mean Spearman over jobs"),
         "judges": figures.judge_panel({m: {j: {"value": 0.1, "interval": [0, 0.2]} for j in critics} for m in methods},
                                       critics, "methods x judges: mean z-score"),
+        "variants": figures.curves({m: curve(3) for m in ["four_objective", "four_objective-without-text_image",
+                                                           "four_objective-without-region_word"]},
+                                   "best text_image", "best text_image per generation"),
         "sweep": figures.value_plot(table, "t", ["clipscore", "image_real"], "selected images: mean [95 % CI]"),
         "population": ablation_figures.population_scores(
             {label: {c: rng.normal(size=100) for c in critics} for label in labels}, critics,
@@ -57,6 +60,11 @@ def cases(tmp_path):
 
 def test_every_figure_is_a_column_wide_with_legible_text_in_png_and_svg(tmp_path):
     for name, fig in cases(tmp_path).items():
+        fig.canvas.draw()
+        inside = fig.bbox.expanded(1.0, 1.0)
+        for legend in fig.legends + [ax.get_legend() for ax in fig.axes if ax.get_legend()]:
+            box = legend.get_window_extent()
+            assert box.x0 >= inside.x0 - 1 and box.x1 <= inside.x1 + 1 and box.y0 >= inside.y0 - 1, name  # not cut
         path = figures.save(fig, tmp_path / f"{name}.png", svg=True)
         width_cm, sizes = measured(path.with_suffix(".svg"))
         assert width_cm == pytest.approx(style.COLUMN_CM, abs=0.01), name
@@ -65,6 +73,13 @@ def test_every_figure_is_a_column_wide_with_legible_text_in_png_and_svg(tmp_path
             assert im.size[0] == pytest.approx(style.COLUMN_CM / 2.54 * style.PRINT_DPI, abs=2), name
             assert im.info["dpi"][0] == pytest.approx(style.PRINT_DPI, abs=0.1)
             assert im.size[1] < 3 * im.size[0], name  # a column figure, not a ribbon
+
+
+def test_variants_of_a_method_never_share_a_colour():
+    methods = ["four_objective", "four_objective-without-text_image", "four_objective-without-image_real",
+               "best_of_n", "no_selection", "four_objective-with-colorfulness"]
+    colors = figures.method_colors(methods)
+    assert len(set(colors.values())) == len(methods) and colors["four_objective"] == figures.METHOD_COLORS["four_objective"]
 
 
 def test_convergence_has_whole_generations_and_its_legend_below_the_axes(tmp_path):

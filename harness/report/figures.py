@@ -22,6 +22,17 @@ METHOD_COLORS = {"no_selection": "#7f7f7f", "best_of_n": "#1f77b4", "clip_single
                  "four_objective": "#2ca02c"}
 
 
+def method_colors(methods) -> dict[str, str]:
+    """The report's methods keep their colours everywhere; any other method (a variant, a plugin method) takes
+    the next palette colour no method of the figure has, so no two lines share one."""
+    out = {m: METHOD_COLORS[m] for m in methods if m in METHOD_COLORS}
+    free = iter([c for c in style.PALETTE[1:] if c not in out.values()] + list(style.PALETTE) * 4)
+    for m in methods:
+        if m not in out:
+            out[m] = next(free)
+    return out
+
+
 def panels(fig) -> list[dict]:
     return [{"title": ax.get_title(), "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel()}
             for ax in fig.axes if ax.get_visible() and ax.axison]
@@ -99,10 +110,11 @@ def curves(series: dict[str, dict], ylabel: str, title: str):
     column wide, the legend below the axes, whole-number generations."""
     fig, axes = style.column_figure(1, 1, height_cm=6.5 + 0.45 * ((len(series) + 1) // 2))
     ax = axes[0, 0]
+    colors = method_colors(series)
     for method, curve in series.items():
         mean = np.asarray(curve["mean"])
         x = np.arange(len(mean))
-        color = METHOD_COLORS.get(method)
+        color = colors[method]
         ax.plot(x, mean, label=f"{method} (n={curve['n']})", color=color, lw=1.5)
         lo, hi = (curve["lo"], curve["hi"]) if "lo" in curve else (curve["min"], curve["max"])  # older metrics.json
         ax.fill_between(x, lo, hi, alpha=0.15, color=color)
@@ -138,11 +150,12 @@ def value_plot(table: pd.DataFrame, x: str, columns: list[str], title: str):
     ncols = 2 if len(columns) > 1 else 1
     nrows = -(-len(columns) // ncols)
     fig, axes = style.column_figure(nrows, ncols, height_cm=4.2 * nrows + 1.2)
+    colors = method_colors(dict.fromkeys(table["method"]))
     for ax, col in zip(axes.flat, columns):
         for method, group in table.groupby("method", sort=False):
             ax.errorbar(group[x].astype(str), group[f"{col}_mean"],
                         yerr=[group[f"{col}_mean"] - group[f"{col}_lo"], group[f"{col}_hi"] - group[f"{col}_mean"]],
-                        marker="o", ms=3, capsize=2, label=method, color=METHOD_COLORS.get(method))
+                        marker="o", ms=3, capsize=2, label=method, color=colors[method])
         ax.set_title(col)
         ax.set_xlabel(x.rsplit(".", 1)[-1])
         ax.set_ylabel(col)
@@ -162,14 +175,15 @@ def judge_panel(z_scores: dict[str, dict], judges: list[str], title: str):
     ax = axes[0, 0]
     width = 0.8 / max(len(methods), 1)
     x = np.arange(len(judges))
+    colors = method_colors(methods)
     for i, method in enumerate(methods):
         entries = [z_scores[method].get(j, {}) for j in judges]
         mean = np.array([e.get("value") if e.get("value") is not None else np.nan for e in entries], dtype=float)
         lo = np.array([(e.get("interval") or [np.nan, np.nan])[0] for e in entries], dtype=float)
         hi = np.array([(e.get("interval") or [np.nan, np.nan])[1] for e in entries], dtype=float)
         err = np.nan_to_num(np.vstack([mean - lo, hi - mean]), nan=0.0).clip(min=0)
-        ax.bar(x + (i - (len(methods) - 1) / 2) * width, mean, width, yerr=err, capsize=2, label=method,
-               color=METHOD_COLORS.get(method))
+        ax.bar(x + (i - (len(methods) - 1) / 2) * width, mean, width, yerr=err, label=method, color=colors[method],
+               error_kw={"elinewidth": 0.6, "capsize": 1.5, "ecolor": "#333333"})
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(x, judges, rotation=30, ha="right")
     ax.set_xlabel("judge (in-loop critics, then held-out judges)")

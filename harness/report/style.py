@@ -43,7 +43,8 @@ def integer_ticks(axis) -> None:
 
 
 def legend_below(fig, axes, ncol: int = 2, title: str | None = None) -> None:
-    """One legend for the figure, under its panels (covers no data, takes no width from the plots)."""
+    """One legend for the figure, under its panels (covers no data, takes no width from the plots); one entry a
+    row when the labels are too long for two to fit the column."""
     handles, labels = {}, []
     for ax in axes:
         for h, label in zip(*ax.get_legend_handles_labels()):
@@ -51,5 +52,7 @@ def legend_below(fig, axes, ncol: int = 2, title: str | None = None) -> None:
                 handles[label] = h
                 labels.append(label)
     if labels:
+        if max(len(x) for x in labels) > 24:
+            ncol = 1
         fig.legend([handles[x] for x in labels], labels, loc="outside lower center", ncol=ncol, frameon=False,
                    title=title)
