@@ -101,16 +101,24 @@ def critic_ablation(suite, method, add, sets, out, methods, seeds, models, devic
                                      out=out, observer=observer, sets=sets, with_controls=with_controls,
                                      caption_figures=caption_figures, seeds=seeds, models=models,
                                      device=device, limit=limit)
-    judges = sorted({j for r in result.rows for j in r["judges"]})
+    judges = list(dict.fromkeys(j for r in result.rows for j in r["judges"]))
     show = Table(title=f"the effect of each score on {result.method}: variant − full method, mean [95 % CI over "
-                       "captions]")
-    for col in ["variant", *[f"Δ {j}" for j in judges], "selected changed"]:
+                       "captions], adjusted p")
+    for col in ["change", "own critic", *[f"Δ {j}" for j in judges], "verdict", "selected changed"]:
         show.add_column(col, overflow="fold")
+    from harness.analysis.critic_ablation_report import change_label
     from harness.report.format import fmt
+
+    def cell(e):
+        return "—" if not e or e.get("value") is None else f"{fmt(e, 4)} p {e.get('p_adjusted', float('nan')):.2g}"
 
     for r in result.rows:
         share = r["selected_changed"]["share"]
-        show.add_row(r["variant"], *[fmt(r["judges"].get(j), 4) for j in judges],
+        own = [r["critics"].get(c) for c in r["removed"] + r["added"]]
+        entries = {**r["judges"], **r["critics"]}
+        moved = [m for m, e in entries.items() if e.get("verdict") in ("better", "worse")]
+        show.add_row(change_label(r), cell(own[0] if own else None), *[cell(r["judges"].get(j)) for j in judges],
+                     ("moves " + ", ".join(moved)) if moved else "no detectable change",
                      "—" if share is None else f"{share:.0%}")
     console.print(show)
     if result.failed:
