@@ -201,7 +201,7 @@ def run_ablation(suite_path: Path, sets: list[str], out: Path | None = None, obs
     refuse_foreign(parent, "ablate", lambda p: p.name in ABLATION_FILES or (p.is_dir() and (
         is_run_directory(p) or not any(p.iterdir()))))
     check_writable(parent)
-    from harness.analysis.ablation_report import write_ablation
+    from harness.report.sweep import write_ablation
     from harness.analysis.pipeline import check_inputs, run_pipeline
     from harness.analysis.regress import rescore, stored_images
     from harness.config.typed import to_dict

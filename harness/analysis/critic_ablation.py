@@ -97,11 +97,11 @@ def run_critic_ablation(suite_path: Path, method: str, leave_one_out: bool = Tru
     refuse_foreign(parent, "ablate", lambda p: p.name in FILES)
     check_writable(parent)
     result = run_pipeline(suite, parent / RUN, observer=observer) if observer else run_pipeline(suite, parent / RUN)
-    from harness.analysis.critic_ablation_report import write_critic_ablation
+    from harness.report.critic_ablation import write_critic_ablation
 
     base, names = suite.ablation["method"], suite.ablation["variants"]
     rows = effects(parent / RUN, base, names, device=suite.run.device)
-    report = write_critic_ablation(parent, base, names, rows, caption_figures)
+    report = write_critic_ablation(parent, RUN, base, rows, caption_figures)
     return CriticAblation(parent / RUN, base, rows, report, len(result.outcome.failed))
 
 

@@ -106,7 +106,7 @@ def critic_ablation(suite, method, add, sets, out, methods, seeds, models, devic
                        "captions], adjusted p")
     for col in ["change", "own critic", *[f"Δ {j}" for j in judges], "verdict", "selected changed"]:
         show.add_column(col, overflow="fold")
-    from harness.analysis.critic_ablation_report import change_label
+    from harness.report.ablation_text import change_label
     from harness.report.format import fmt
 
     def cell(e):

@@ -1,4 +1,5 @@
-"""critic_ablation.md + figures: the effect of removing (or adding) each critic, answer first, beside its run."""
+"""critic_ablation.md + figures: the effect of removing (or adding) each critic, answer first, beside its run
+(harness.analysis.critic_ablation computes what it shows)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,15 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.analysis.effects import CORRECTION, floor_note, sentence
 from harness.report import ablation_figures, figures
+from harness.report.ablation_text import change_label, sentence, warnings
 from harness.report.format import fmt
-from harness.report.markdown import NO_MEANING, link, md_table
+from harness.report.markdown import link, md_table
 from harness.rundir.files import atomic_write_bytes, write_json
-
-
-def change_label(row: dict) -> str:
-    return " ".join([*(f"− {c}" for c in row["removed"]), *(f"+ {c}" for c in row["added"])]) or row["variant"]
 
 
 def _p(e: dict | None, key: str = "p_adjusted") -> str:
@@ -28,20 +25,6 @@ def _mde(e: dict) -> str:
     if e.get("no_variation"):
         return "none (the same on every caption)"
     return f"not detectable with {e['captions']} captions" if e.get("mde_note") else "—"
-
-
-def warnings(manifest: dict, captions: int) -> list[str]:
-    """The report's warnings, at the top: meaningless models, too few captions, the suite's own warnings."""
-    out = []
-    profile = manifest.get("models", {}).get("profile")
-    if profile in NO_MEANING:
-        out += [f"> **These numbers come from {NO_MEANING[profile]}: they show that the ablation runs and carry no "
-                "meaning about image quality.** Run with `--models default` (real weights) for results.", ""]
-    note = floor_note(captions)
-    if note:
-        out += [f"> **{note}.** Every verdict below is therefore \"no difference\"; run more captions.", ""]
-    out += [f"- warning: {w}" for w in manifest.get("suite", {}).get("warnings", [])]
-    return out + ([""] if manifest.get("suite", {}).get("warnings") else [])
 
 
 def caption_differences(jobs: pd.DataFrame, variant: str, base: str, column: str) -> np.ndarray:
@@ -60,7 +43,7 @@ def answer(rows: list[dict], base: str, metrics: dict, figdir: Path, parent: Pat
              f"What removing or adding each critic does to {base}'s picked images: variant − full method, mean of "
              f"caption means [95 % interval over captions], at N = {first.get('captions', 0)} captions × "
              f"{first.get('seeds', 0)} seeds. p is the Wilcoxon test over captions adjusted by "
-             f"{first.get('correction', CORRECTION)}; smallest detectable: the difference this N detects with "
+             f"{first.get('correction', 'Benjamini-Hochberg')}; smallest detectable: the difference this N detects with "
              "80 % power. Held-out judges are the evidence; in-loop critics show what the search did to its own "
              "scores (circular by construction).", ""]
     lines += [f"- {sentence(f'{change_label(r)}', {**r['judges'], **r['critics']}, judges)}" for r in rows]
@@ -186,26 +169,26 @@ def caption_figures(rundir, base: str, rows: list[dict], critics: list[str], job
     return lines
 
 
-def write_critic_ablation(parent: Path, base: str, names: list[str], rows: list[dict], caption_figures_count: int = 3) -> Path:
-    """parent/critic_ablation.md (+ .json, figures/ in PNG and SVG); base: the full method, names: its variants."""
-    from harness.analysis.critic_ablation import RUN, measures
+def write_critic_ablation(parent: Path, run: str, base: str, rows: list[dict], caption_figures_count: int = 3) -> Path:
+    """parent/critic_ablation.md (+ .json, figures/ in PNG and SVG) for the run in parent/`run`; base: the full
+    method; rows: harness.analysis.critic_ablation.effects."""
     from harness.rundir import RunDir
     from harness.rundir.archive import score_columns
 
     parent = Path(parent)
-    rundir = RunDir(parent / RUN)
+    rundir = RunDir(parent / run)
     manifest = rundir.read_manifest()
     metrics = rundir.read_metrics() or {}
     jobs = pd.DataFrame(metrics.get("per_job", []))
     critics = score_columns(rundir.read_final(), manifest)
-    judges = [j for j in measures(metrics, critics)[0] if j in jobs]
+    judges = list(dict.fromkeys(j for r in rows for j in r["judges"]))
     figdir = parent / "figures"
     objectives = manifest.get("methods", {}).get(base, {}).get("objectives", [])
     first = next((e for r in rows for e in r["judges"].values()), {})
     lines = [f"# The effect of each score: {base}", ""]
     lines += warnings(manifest, first.get("captions", len(set(jobs.get("caption_id", [])))))
     lines += [f"{base} (objectives {', '.join(objectives)}) against each variant, all in one run "
-              f"([{RUN}/report.md]({RUN}/report.md)): the same captions, seeds and shared initial latents; every "
+              f"([{run}/report.md]({run}/report.md)): the same captions, seeds and shared initial latents; every "
               "critic is scored for every variant.", ""]
     lines += answer(rows, base, metrics, figdir, parent, jobs)
     lines += distribution(rows, critics)
@@ -215,8 +198,8 @@ def write_critic_ablation(parent: Path, base: str, names: list[str], rows: list[
               md_table(["change", "selected image changed", "jobs"],
                        [[change_label(r), "—" if r["selected_changed"]["share"] is None else
                          f"{r['selected_changed']['share']:.0%}", r["selected_changed"]["jobs"]] for r in rows]), ""]
-    write_json(parent / "critic_ablation.json", {"method": base, "run": RUN, "variants": rows, "critics": critics,
-                                                 "judges": judges, "correction": CORRECTION})
+    write_json(parent / "critic_ablation.json", {"method": base, "run": run, "variants": rows, "critics": critics,
+                                                 "judges": judges})
     out = parent / "critic_ablation.md"
     atomic_write_bytes(out, ("\n".join(lines).rstrip() + "\n").encode())
     return out

@@ -1,4 +1,4 @@
-"""ablation.md + figures for `harness ablate` (beside the analysis: it reads the sweep)."""
+"""ablation.md + figures for `harness ablate --set KEY=V1,V2` (harness.analysis.ablate computes what it shows)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,7 +21,7 @@ def columns_of(table: pd.DataFrame) -> list[str]:
 
 def answer_lines(answer: dict) -> list[str]:
     """The sweep's answer: each value against the default, per method, on each held-out judge and in-loop critic."""
-    from harness.analysis.effects import sentence
+    from harness.report.ablation_text import sentence
 
     lines = ["## Answer", ""]
     if not answer.get("comparisons"):
@@ -45,7 +45,7 @@ def write_ablation(parent: Path, sweep, runs: list[Path], metrics: pd.DataFrame,
     if len(keys) > 1:
         metrics = metrics.assign(point=metrics[keys].astype(str).agg(",".join, axis=1))
         same = same.assign(point=same[keys].astype(str).agg(",".join, axis=1))
-    from harness.analysis.critic_ablation_report import warnings
+    from harness.report.ablation_text import warnings
     from harness.rundir import RunDir
 
     lines = ["# Ablation: " + ", ".join(f"{k} ∈ {{{', '.join(v)}}}" for k, v in sweep.fields), ""]
