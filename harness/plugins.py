@@ -27,8 +27,13 @@ def entry_points(group: str) -> dict[str, metadata.EntryPoint]:
     return {ep.name: ep for ep in metadata.entry_points(group=group)}
 
 
-def _file_record(obj) -> dict:
-    module = inspect.getmodule(obj)
+def _file_record(obj, module_name: str | None = None) -> dict:
+    """The plugin's own module and source file with its sha256: the module the reference names (an object made
+    from a harness class, e.g. a MetricSection instance, is the plugin's, not harness's), else the object's."""
+    import sys
+
+    module = sys.modules.get(module_name) if module_name else None
+    module = module or inspect.getmodule(obj)
     path = getattr(module, "__file__", None)
     record = {"module": getattr(module, "__name__", None), "file": path}
     if path:
@@ -54,7 +59,7 @@ def load(reference: str, group: str, what: str, option: str):
         dist = getattr(ep, "dist", None)
         source = {"reference": reference, "entry_point": f"{group}:{ep.name}={ep.value}",
                   "distribution": getattr(dist, "name", None), "version": getattr(dist, "version", None),
-                  **_file_record(obj)}
+                  **_file_record(obj, ep.value.partition(":")[0].strip())}
         return obj, source
     if not REFERENCE.fullmatch(reference or ""):
         known = ", ".join(sorted(points)) or "none installed"
@@ -78,4 +83,71 @@ def load(reference: str, group: str, what: str, option: str):
         if obj is None:
             raise HarnessError(f"{option}: module {module_name!r} has no {attribute!r} for the {what} plugin "
                                f"{reference!r}")
-    return obj, {"reference": reference, "distribution": None, "version": None, **_file_record(obj)}
+    return obj, {"reference": reference, **distribution_of(module), **_file_record(obj, module_name)}
+
+
+def distribution_of(module) -> dict:
+    """The installed distribution a module comes from ({'distribution', 'version'}; None for a loose file)."""
+    top = getattr(module, "__name__", "").split(".")[0]
+    names = metadata.packages_distributions().get(top, [])
+    if not names:
+        return {"distribution": None, "version": None}
+    try:
+        return {"distribution": names[0], "version": metadata.version(names[0])}
+    except metadata.PackageNotFoundError:
+        return {"distribution": names[0], "version": None}
+
+
+KIND_GROUP = {"critic": "harness.critics", "judge": "harness.judges", "generator": "harness.generators",
+              "metric section": "harness.metrics", "caption importer": "harness.importers"}
+
+
+def recorded(manifest: dict, metrics: dict | None = None) -> list[dict]:
+    """Every plugin a run recorded (its critics' plugin records, the manifest's and metrics.json's `plugins`), one
+    record per (kind, name), each with its kind and name."""
+    out: dict[tuple, dict] = {}
+    for c in manifest.get("critics", []):
+        if isinstance(c, dict) and c.get("plugin"):
+            out[("critic", c["name"])] = {"kind": "critic", "name": c["name"], **c["plugin"]}
+    for p in [*manifest.get("plugins", []), *(metrics or {}).get("plugins", [])]:
+        out.setdefault((p.get("kind"), p.get("name")), p)
+    return list(out.values())
+
+
+def installed(record: dict) -> bool:
+    """Whether the plugin a record names can be loaded here (looked up, nothing imported)."""
+    import importlib.util
+
+    group = KIND_GROUP.get(record.get("kind"))
+    reference = record.get("reference") or record.get("name")
+    if group and reference in entry_points(group):
+        return True
+    module = (reference or "").partition(":")[0] if REFERENCE.fullmatch(reference or "") else None
+    try:
+        return bool(module) and importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def missing(manifest: dict, metrics: dict | None = None, kinds=tuple(KIND_GROUP)) -> list[dict]:
+    """The recorded plugins of `kinds` that are not installed here."""
+    return [r for r in recorded(manifest, metrics) if r.get("kind") in kinds and not installed(r)]
+
+
+def install_line(records: list[dict]) -> str:
+    """'pip install DIST==VERSION ...' for the distributions the records name (a loose module: its file)."""
+    dists = dict.fromkeys(f"{r['distribution']}=={r['version']}" if r.get("version") else r["distribution"]
+                          for r in records if r.get("distribution"))
+    loose = dict.fromkeys(r.get("file") or r.get("reference") for r in records if not r.get("distribution"))
+    parts = [f"pip install {' '.join(dists)}"] if dists else []
+    parts += [f"put {f} back on PYTHONPATH" for f in loose if f]
+    return " and ".join(parts) or "install them"
+
+
+def missing_message(records: list[dict], go_on: str | None) -> str:
+    """One line: every missing plugin with its distribution, how to install them, and how to go on without."""
+    names = "; ".join(f"{r['kind']} {r['name']!r}" + (f" ({r['distribution']} {r.get('version') or ''})".rstrip()
+                                                      .replace(" )", ")") if r.get("distribution") else "")
+                      for r in records)
+    out = f"this run used {len(records)} plugin(s) that are not installed: {names}; install them: {install_line(records)}"
+    return out + (f", or go on with what is installed: {go_on}" if go_on else "")

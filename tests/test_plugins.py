@@ -84,7 +84,11 @@ def test_a_plugin_distribution_runs_through_every_command_without_changing_the_p
     colorful = next(c for c in manifest["critics"] if c["name"] == "colorfulness")
     assert colorful["plugin"]["distribution"] == "harness-colorfulness" and len(colorful["plugin"]["sha256"]) == 64
     assert manifest["config"]["critics"]["plugins"] == ["colorfulness"]
-    assert any(p["kind"] == "caption importer" and p["name"] == "csv" for p in manifest["plugins"])
+    recorded = {p["kind"]: p for p in manifest["plugins"]}
+    assert set(recorded) == {"caption importer", "judge", "metric section"}
+    for kind, record in recorded.items():  # every kind names its own file and hash, not harness's
+        assert record["distribution"] == "harness-colorfulness" and record["version"] == "0.1.0", kind
+        assert record["file"].startswith(str(site)) and len(record["sha256"]) == 64, kind
     metrics = json.loads((run / "metrics.json").read_text())
     assert "saturation" in metrics["judges"]["judges"] and "front_share" in metrics
     assert "colorfulness" in metrics["methods"]["five"] and metrics["methods"]["five"]["colorfulness"]["n"] == 2
@@ -100,7 +104,37 @@ def test_a_plugin_distribution_runs_through_every_command_without_changing_the_p
     proc = harness("search", "a cat", "--models", "tiny", "--method", five, "--out", tmp_path / "s", *TINY, site=site)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "colorfulness" in (tmp_path / "s" / "scores.csv").read_text().splitlines()[0]
+    # without the distribution: every command names every missing plugin and its distribution, and how to go on
+    for argv, go_on in ((["metrics", run], '--set "metrics.evaluators=[clipscore]" --set "metrics.plugins=[]"'),
+                        (["regress", run], '--set "critics.plugins=[]"')):
+        proc = harness(*argv)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1, (argv, proc.stderr[-2000:])
+        assert "pip install harness-colorfulness==0.1.0" in lines[0] and go_on in lines[0], lines[0]
+        assert harness(*argv, "--set", go_on.split('"')[1], *(["--set", go_on.split('"')[3]] if argv[0] == "metrics"
+                                                               else [])).returncode == 0
+    proc = harness("report", run)
+    assert proc.returncode == 0 and "not installed" in proc.stderr, proc.stderr[-2000:]
+    top = (run / "report.md").read_text().split("## Answer", 1)[0]
+    for name in ("'colorfulness'", "'front_share'"):
+        assert name in top and "pip install harness-colorfulness==0.1.0" in top
     assert package_digest() == before
+
+
+@pytest.mark.slow
+def test_a_generator_plugin_is_recorded_and_named_without_its_argument(site, tmp_path):
+    base = make_suite(tmp_path / "base", methods=["clip_single"],
+                      overrides={"search.population": 4, "search.offspring": 4, "search.generations": 2})
+    proc = harness("run", base, "--set", "models.generator=blobs:3", "--out", tmp_path / "blobs", site=site)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    record = next(p for p in json.loads((tmp_path / "blobs" / "manifest.json").read_text())["plugins"]
+                  if p["kind"] == "generator")
+    assert record["name"] == "blobs" and record["distribution"] == "harness-colorfulness"
+    assert record["file"].endswith("generator.py") and len(record["sha256"]) == 64
+    proc = harness("run", base, "--set", "models.generator=blobs", "--out", tmp_path / "bare", site=site)
+    assert proc.returncode == 2 and "--set models.generator=blobs:ARG" in proc.stderr, proc.stderr[-2000:]
+    proc = harness("run", base, "--set", "models.generator=blobz", "--out", tmp_path / "bare", site=site)
+    assert proc.returncode == 2 and "installed generator plugins (NAME:ARG): blobs" in proc.stderr
 
 
 @pytest.mark.slow
@@ -119,7 +153,7 @@ BROKEN = [
      "two critics are named 'colorfulness'"),
     (["--set", "critics.plugins=[nosuchmodule:Critic]"], "no module 'nosuchmodule'"),
     (["--set", "metrics.evaluators=[nosuchjudge]"], "no judge 'nosuchjudge'"),
-    (["--set", "metrics.plugins=[harness_colorfulness.critic:ColorfulnessCritic]"], "not a metric section"),
+    (["--set", "metrics.plugins=[harness_colorfulness.critic:ColorfulnessCritic]"], "is missing `compute`"),
 ]
 
 

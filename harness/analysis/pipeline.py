@@ -66,13 +66,32 @@ def refuse_another_run(rundir: RunDir, suite) -> dict | None:
     return old
 
 
+def run_plugins(suite) -> list[dict]:
+    """Every plugin the run uses besides its critics (recorded in `critics`): the caption importer, the generator,
+    the judges and metric sections, each with its provenance (harness.plugins.load)."""
+    from harness.metrics.registry import sections
+    from harness.models.judges import JUDGES, judge_spec
+    from harness.models.profiles import generator_plugin, load_generator_plugin, resolve_spec
+
+    out = list(getattr(suite, "plugins", []))
+    generator = generator_plugin(resolve_spec(suite.run.models).generator)
+    if generator is not None:
+        out.append({"kind": "generator", "name": generator[0], **load_generator_plugin(generator[0], True)[1]})
+    for entry in suite.run.metrics.panel():
+        if entry.name not in JUDGES:
+            out.append({"kind": "judge", "name": entry.name, **judge_spec(entry.name).source})
+    out += [{"kind": "metric section", "name": s.name, **s.source} for s in sections(suite.run.metrics.plugins)
+            if s.source]
+    return out
+
+
 def open_manifest(rundir: RunDir, suite, keys, models_desc: dict, executor: str) -> dict:
     """The manifest this run continues (same run, or growth) or starts; another run's directory is refused."""
     from harness.critics import critic_specs
 
     old = refuse_another_run(rundir, suite)
     critics = [spec.record() for spec in critic_specs(suite.run.critics.plugins)]
-    plugins = list(getattr(suite, "plugins", []))
+    plugins = run_plugins(suite)
     manifest = mf.new_run_manifest(suite, keys, models_desc, critics, plugins) if old is None else \
         mf.grow(old, suite, keys, models_desc, critics, plugins)
     manifest["sessions"] = manifest.get("sessions", []) + [{"started": mf.now(), "argv": sys.argv[1:],

@@ -27,6 +27,26 @@ def compute_and_show(rundir, cfg, device: str = "cpu", search_clip=None, referen
     return result
 
 
+def check_plugins(manifest: dict, metrics: dict | None, sets: list[str]) -> None:
+    """Every judge and metric section the run recorded that is not installed, named at once with how to install
+    them and the --set that goes on without them (unless `sets` already changes those settings)."""
+    from harness import plugins
+    from harness.errors import HarnessError
+
+    gone = plugins.missing(manifest, metrics, kinds=("judge", "metric section"))
+    if not gone or any(s.startswith(("metrics.evaluators=", "metrics.plugins=")) for s in sets):
+        return
+    cfg = manifest.get("config", {}).get("metrics", {})
+    names = {r["name"] for r in gone}
+    evaluators = [e if isinstance(e, str) else e.get("name") for e in cfg.get("evaluators") or []]
+    go_on = []
+    if any(r["kind"] == "judge" for r in gone):
+        go_on.append(f'--set "metrics.evaluators=[{", ".join(e for e in evaluators if e not in names)}]"')
+    if any(r["kind"] == "metric section" for r in gone):
+        go_on.append(f'--set "metrics.plugins=[{", ".join(p for p in cfg.get("plugins", []) if p not in names)}]"')
+    raise HarnessError(plugins.missing_message(gone, " ".join(go_on)))
+
+
 @app.command(epilog="Example: harness metrics reports/smoke --reference data/coco-val --set metrics.bootstrap=2000")
 def metrics(
     run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="a run directory written by harness run"),
@@ -41,6 +61,7 @@ def metrics(
     from harness.rundir import existing_run
 
     rundir, manifest = existing_run(run_dir)
+    check_plugins(manifest, rundir.read_metrics(), set_ or [])
     cfg = metrics_config(manifest, set_ or [])
     from harness.models.device import check_device
 

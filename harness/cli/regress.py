@@ -41,6 +41,19 @@ def regress(
     from harness.rundir import existing_run
 
     rundir, manifest = existing_run(run_dir)
+    from harness import plugins
+
+    gone = plugins.missing(manifest, kinds=("critic",))
+    if gone and not any(s.startswith("critics.plugins=") for s in set_ or []):
+        from harness.errors import HarnessError
+
+        kept = [c for c in manifest.get("config", {}).get("critics", {}).get("plugins", [])
+                if c not in {r["name"] for r in gone}]
+        raise HarnessError(plugins.missing_message(gone, f'--set "critics.plugins=[{", ".join(kept)}]" (the '
+                                                         "critics that are installed; the others are not compared)"))
+    if gone:  # going on without them: their settings go too
+        critics = {k: v for k, v in manifest["config"].get("critics", {}).items() if k not in {r["name"] for r in gone}}
+        manifest = {**manifest, "config": {**manifest["config"], "critics": critics}}
     from harness.rundir.archive import score_columns
 
     archive = rundir.read_final()

@@ -40,6 +40,13 @@ def report(
 
     with rundir:
         path = render_report(rundir, svg=svg, pick=pick, caption_figures=caption_figures)
+    from harness import plugins
+
+    gone = plugins.missing(manifest, rundir.read_metrics())
+    if gone:
+        from harness.cli.common import err_console
+
+        err_console.print(f"warning: {plugins.missing_message(gone, None)}; the report says what it leaves out")
     archive, metrics = rundir.read_final(), rundir.read_metrics()
     if pick is not None:
         from harness.report.markdown import under_pick

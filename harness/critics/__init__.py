@@ -65,14 +65,14 @@ def plugin_spec(reference: str, option: str = "critics.plugins") -> CriticSpec:
     if not (isinstance(obj, type) and issubclass(obj, Critic)):
         raise HarnessError(f"{option}: the critic plugin {reference!r} is {type(obj).__name__} "
                            f"{getattr(obj, '__name__', obj)!r}, not a subclass of harness.critics.base.Critic")
+    from harness.contracts import check
+
+    check(obj, "critic", reference, option)
     name = reference if reference in plugins.entry_points(GROUP) else getattr(obj, "name", None)
     if not isinstance(name, str) or not name or name == "critic":
         raise HarnessError(f"{option}: the critic plugin {reference!r} has no `name` (set the class attribute "
                            "name = 'my_score', the score's archive column)")
     settings = getattr(obj, "settings", None)
-    if settings is not None and not dataclasses.is_dataclass(settings):
-        raise HarnessError(f"{option}: the critic plugin {reference!r} has settings {settings!r}, which is not a "
-                           "dataclass (give a @dataclass of its fields, or None)")
     return CriticSpec(name, settings, obj, source)
 
 

@@ -23,7 +23,16 @@ def make_generator(models, cfg, device: str = "cpu") -> Generator:
     if cls is None:
         from harness.models.profiles import load_generator_plugin
 
+        from harness.contracts import INSTANCE, check
+        from harness.errors import HarnessError
+
         cls = load_generator_plugin(models.generator_kind)
+        if not (isinstance(cls, type) and issubclass(cls, Generator)):
+            raise HarnessError(f"models.generator: the generator plugin {models.generator_kind!r} is not a subclass "
+                               "of harness.generators.base.Generator")
+        made = cls.from_config(models.generator, cfg, device)
+        check(made, "generator", models.generator_kind, "models.generator", INSTANCE["generator"])
+        return made
     return cls.from_config(models.generator, cfg, device)
 
 

@@ -58,13 +58,17 @@ def plugin_section(reference: str, option: str = "metrics.plugins") -> MetricSec
     from harness import plugins
 
     obj, source = plugins.load(reference, GROUP, "metric section", option)
+    from harness.contracts import check
+
+    check(obj, "metric section", reference, option)
     if isinstance(obj, type):
-        obj = obj()
-    name = getattr(obj, "name", None)
-    compute = getattr(obj, "compute", None)
-    if not isinstance(name, str) or not name or not callable(compute):
-        raise HarnessError(f"{option}: the metric plugin {reference!r} is not a metric section (give a "
-                           "harness.metrics.registry.MetricSection, or an object with name and compute(ctx))")
+        try:
+            obj = obj()
+        except Exception as exc:
+            raise HarnessError(f"{option}: the metric section plugin {reference!r} is a class that cannot be made "
+                               f"with no arguments ({type(exc).__name__}: {exc}); give an instance or such a class"
+                               ) from None
+    name, compute = obj.name, obj.compute
     return MetricSection(name, compute, getattr(obj, "render", None), bool(getattr(obj, "per_pick", False)),
                          dict(getattr(obj, "definitions", {}) or {}), source)
 

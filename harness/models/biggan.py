@@ -162,5 +162,12 @@ def resolve(spec: str, offline: bool = True) -> Path:
                 f"config.json + pytorch_model.bin (from {PRETRAINED_CONFIG_ARCHIVE_MAP[spec]} and "
                 f"{PRETRAINED_MODEL_ARCHIVE_MAP[spec]}) in a folder DIR and pass --set models.generator=DIR")
         return folder
-    raise HarnessError(f"unknown BigGAN generator {spec!r}: use biggan-deep-128/256/512, a folder with "
-                       "config.json + pytorch_model.bin, or hf:ORG/REPO")
+    from harness.plugins import entry_points
+
+    plugins = sorted(entry_points("harness.generators"))
+    if spec in plugins:
+        raise HarnessError(f"models.generator={spec}: {spec!r} is a generator plugin and needs its argument: "
+                           f"--set models.generator={spec}:ARG")
+    installed = f"; installed generator plugins (NAME:ARG): {', '.join(plugins)}" if plugins else ""
+    raise HarnessError(f"unknown generator {spec!r}: use biggan-deep-128/256/512, a folder with config.json + "
+                       f"pytorch_model.bin, hf:ORG/REPO, stylegan2_ada:PKL, diffusion:ID{installed}")

@@ -330,9 +330,9 @@ def judge_spec(name: str, option: str = "metrics.evaluators") -> JudgeSpec:
         raise HarnessError(f"{option}: no judge {name!r} (judges: {known}; a plugin judge is an entry point of "
                            f"{GROUP} or module:Class on the Python path)")
     obj, source = plugins.load(name, GROUP, "judge", option)
-    if not callable(getattr(obj, "load", None)):
-        raise HarnessError(f"{option}: the judge plugin {name!r} has no load(model, pretrained, profile, device, "
-                           "cache_dir) returning an object with id, score_range and score(images, captions)")
+    from harness.contracts import check
+
+    check(obj, "judge", name, option)
     return JudgeSpec(name, obj.load, getattr(obj, "files", None), source=source)
 
 

@@ -143,16 +143,15 @@ def generator_plugin(generator: str) -> tuple[str, str] | None:
     return (name, arg) if sep and name in entry_points(GENERATOR_GROUP) else None
 
 
-def load_generator_plugin(name: str):
+def load_generator_plugin(name: str, with_source: bool = False):
     """The Generator subclass of a generator plugin (it loads its own network: `load_net(arg, profile, device,
-    cache_dir)`)."""
+    cache_dir)`), checked against its contract; with_source: (class, provenance record)."""
     from harness import plugins
+    from harness.contracts import check
 
-    cls, _ = plugins.load(name, GENERATOR_GROUP, "generator", "models.generator")
-    if not callable(getattr(cls, "load_net", None)) or not callable(getattr(cls, "from_config", None)):
-        raise HarnessError(f"models.generator: the generator plugin {name!r} needs load_net(arg, profile, device, "
-                           "cache_dir) and from_config(net, cfg, device) classmethods")
-    return cls
+    cls, source = plugins.load(name, GENERATOR_GROUP, "generator", "models.generator")
+    check(cls, "generator", name, "models.generator")
+    return (cls, source) if with_source else cls
 
 
 def stylegan2_pickle(generator: str) -> Path | None:

@@ -207,6 +207,7 @@ def render_report(rundir: RunDir, svg: bool = False, pick: str | None = None,
     if profile in NO_MEANING:
         out += [f"> **These numbers come from {NO_MEANING[profile]}: they show that the pipeline runs and carry no "
                 "meaning about image quality.** Run with `--models default` (real weights) for results.", ""]
+    out += _missing_plugins(manifest, metrics)
     out += _answer(metrics)  # the report's question answered first, then the results by group
     if metrics and "groups" in metrics:
         out += render_groups(metrics["groups"], r)
@@ -227,6 +228,19 @@ def render_report(rundir: RunDir, svg: bool = False, pick: str | None = None,
     path = root / "report.md"
     atomic_write_bytes(path, ("\n".join(out).rstrip() + "\n").encode())
     return path
+
+
+def _missing_plugins(manifest: dict, metrics: dict | None) -> list[str]:
+    """What this report leaves out because a plugin the run used is not installed here (at the top)."""
+    from harness import plugins
+
+    gone = plugins.missing(manifest, metrics)
+    if not gone:
+        return []
+    sections = [r["name"] for r in gone if r["kind"] == "metric section"]
+    left = (f" The section(s) {', '.join(sections)} are shown from their numbers only, without their own renderer."
+            if sections else " Their stored scores are shown; nothing is recomputed.")
+    return [f"> **Left out: {plugins.missing_message(gone, None)}.**{left}", ""]
 
 
 def _picked_by(manifest: dict, pick: str | None) -> str:

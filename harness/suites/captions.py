@@ -188,9 +188,10 @@ def importer(fmt: str | None, path: Path, where: str = "captions") -> Importer:
         raise ConfigError(f"{where}: field 'captions.format' must be one of {', '.join(FORMATS)} or an importer plugin "
                           f"(an entry point of {GROUP}: {installed}; or module:ATTR), got {fmt!r}")
     obj, source = plugins.load(fmt, GROUP, "caption importer", "captions.format")
-    read = getattr(obj, "read", None)
-    if not callable(read):
-        raise ConfigError(f"captions.format: the importer plugin {fmt!r} has no read(path) -> list of captions")
+    from harness.contracts import check
+
+    check(obj, "caption importer", fmt, "captions.format")
+    read = obj.read
     return Importer(fmt, read, tuple(getattr(obj, "extensions", ()) or ()), source)
 
 
