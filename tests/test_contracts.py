@@ -110,3 +110,12 @@ def test_other_kinds_are_checked_against_their_contracts():
     for member in ("from_config", "_bounds", "_initial", "_decode"):  # every missing member, in one line
         assert f"`{member}`" in str(err.value)
     assert "load_net" not in str(err.value)
+
+
+def test_harness_config_lists_the_settings_of_a_plugin_critic_named_with_set(tmp_path):
+    source = docs_critic().replace("import torch\n", "import torch\nfrom dataclasses import dataclass\n\n\n"
+                                   "@dataclass\nclass Settings:\n    gain: float = 2.0  # multiplies the brightness\n")
+    source = source.replace('    score_range = (0.0, 1.0)', '    score_range = (0.0, 1.0)\n    settings = Settings')
+    proc = run(tmp_path, "bright", source, "config", "critics", "--set", "critics.plugins=[bright:Brightness]")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "critics.brightness.gain" in proc.stdout and "multiplies the brightness" in proc.stdout
