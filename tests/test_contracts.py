@@ -119,3 +119,11 @@ def test_harness_config_lists_the_settings_of_a_plugin_critic_named_with_set(tmp
     proc = run(tmp_path, "bright", source, "config", "critics", "--set", "critics.plugins=[bright:Brightness]")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "critics.brightness.gain" in proc.stdout and "multiplies the brightness" in proc.stdout
+
+
+def test_python_m_harness_cli_main_lists_the_commands_as_python_m_harness_does():
+    import sys
+
+    for module in ("harness", "harness.cli.main"):
+        proc = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0 and "ablate" in proc.stdout and "regress" in proc.stdout, (module, proc.stdout)

@@ -94,5 +94,7 @@ def run() -> None:
     sys.exit(main())
 
 
-if __name__ == "__main__":  # python -m harness.cli.main works as python -m harness does
-    run()
+if __name__ == "__main__":  # python -m harness.cli.main works as python -m harness does: the commands register on
+    from harness.cli.main import run as _run  # the imported module's app, not on this __main__ copy's
+
+    _run()
