@@ -17,7 +17,7 @@ def main(argv=None) -> None:
     from harness.config.schema import MetricsConfig, ModelsConfig
     from harness.metrics.clipscore import evaluate_clipscore
     from harness.models import load_judge
-    from harness.models.judges import load_panel_judge
+    from harness.judges.panel import load_panel_judge
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="random")

@@ -94,7 +94,7 @@ def test_ablate_smoke_temperature(tmp_path):
 
 def test_same_images_image_real_per_image_follows_the_softmax(tiny_models, tmp_path):
     """Per image, not only on average: max softmax(logits / 0.5) > max softmax(logits / 5) unless uniform."""
-    from harness.critics import Scorer
+    from harness.critics.scorer import Scorer
     from helpers import small_config
 
     lo = Scorer.from_models(tiny_models, small_config("critics.image_real.temperature=0.5").critics)

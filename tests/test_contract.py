@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 import torch
 
-from harness.critics import SCORE_NAMES, Features
+from harness.critics import SCORE_NAMES
+from harness.critics.base import Features
 from harness.generators import GENERATORS
 from helpers import PLUGINS
 
@@ -50,7 +51,7 @@ def images(tiny_system):
 @pytest.fixture(scope="module")
 def plugin_scorer(tiny_models, monkeypatch_module):
     """A Scorer of the built-in critics and the example plugin critic, through the same registration path."""
-    from harness.critics import Scorer
+    from harness.critics.scorer import Scorer
     from harness.search.system import build_system
     from helpers import small_config
 

@@ -11,7 +11,7 @@ import pytest
 
 from harness.config.requirements import check_requirements, task_of
 from harness.errors import ConfigError
-from harness.models.geneval_rules import Detection, Settings, evaluate, relative_position, select
+from harness.judges.geneval_rules import Detection, Settings, evaluate, relative_position, select
 from helpers import REPO
 
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from harness.models.judges import load_panel_judge
+from harness.judges.panel import load_panel_judge
 from harness.rundir.files import load_png, save_png
 
 CAPTIONS = ["a cat is lay on the table.", "a red double decker bus on the street"]
@@ -120,7 +120,7 @@ def test_hpsv2_equals_the_official_transform(pngs, tiny_cache):
 
 def test_judge_ids_name_their_preprocessing():
     """A preprocessing change changes the id the metrics cache keys scores by: no stale score is served."""
-    from harness.models.judges import PREPROCESSING
+    from harness.judges.panel import PREPROCESSING
 
     for name in ("pickscore", "hpsv2"):
         assert load_panel_judge(name, "tiny").id.endswith(PREPROCESSING[name])
@@ -156,7 +156,7 @@ def test_metrics_again_are_served_from_the_cache_without_a_model(smoke_run, tmp_
     the same numbers."""
     import harness.models
     import harness.models.clip
-    import harness.models.judges
+    import harness.judges.panel
     from harness.cli.main import main
 
     out = tmp_path / "run"
@@ -166,7 +166,7 @@ def test_metrics_again_are_served_from_the_cache_without_a_model(smoke_run, tmp_
     def no_model(*args, **kwargs):
         raise AssertionError("a model was loaded although every output was cached")
     for module, name in ((harness.models, "load_judge"), (harness.models.clip, "load_clip"),
-                         (harness.models.judges, "load_pickscore"), (harness.models.judges, "load_hpsv2")):
+                         (harness.judges.panel, "load_pickscore"), (harness.judges.panel, "load_hpsv2")):
         monkeypatch.setattr(module, name, no_model)
     assert main(["metrics", str(out)]) == 0
     after = json.loads((out / "metrics.json").read_text())

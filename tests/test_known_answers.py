@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from harness.config.schema import ImageRealConfig, RegionWordConfig, WordLabelConfig
-from harness.critics import CaptionContext
+from harness.critics.base import CaptionContext
 from harness.critics.image_real import ImageRealCritic, tempered_softmax
 from harness.critics.region_word import RegionWordCritic
 from harness.critics.text_image import TextImageCritic

@@ -13,6 +13,7 @@ LAYERS = [
     ["harness.config"],
     ["harness.models"],
     ["harness.generators", "harness.critics"],
+    ["harness.judges"],
     ["harness.search"],
     ["harness.rundir"],
     ["harness.suites"],
@@ -34,8 +35,8 @@ def layer_of(module: str) -> int:
     return level
 
 
-def module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+def module_name(path: Path, package: Path | None = None) -> str:
+    parts = path.relative_to((package or PACKAGE).parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -78,3 +79,58 @@ def test_nothing_below_the_cli_imports_it():
     for path in PACKAGE.rglob("*.py"):
         if layer_of(module_name(path)) < layer_of("harness.cli"):
             assert not any(t.startswith("harness.cli") for _, t in imports(path)), path
+
+
+def module_graph(package=None) -> dict[str, set[str]]:
+    """module -> the package's modules it imports (anywhere in the file); `from pkg import name` is an import of
+    the module pkg.name when that is a module, else of pkg itself (its __init__)."""
+    package = package or PACKAGE
+    modules = {module_name(p, package): p for p in package.rglob("*.py")}
+    graph = {}
+    for me, path in modules.items():
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                           for a in node.names]
+            else:
+                continue
+            for t in targets:
+                while t and t not in modules:
+                    t = t.rpartition(".")[0]
+                if t and t != me:
+                    deps.add(t)
+        graph[me] = deps
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import circles: strongly connected groups of more than one module (scipy's connected_components)."""
+    import numpy as np
+    from scipy.sparse import lil_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    names = sorted(graph)
+    index = {n: i for i, n in enumerate(names)}
+    edges = lil_matrix((len(names), len(names)))
+    for me, deps in graph.items():
+        for d in deps:
+            edges[index[me], index[d]] = 1
+    _, labels = connected_components(edges, directed=True, connection="strong")
+    groups = [[names[i] for i in np.nonzero(labels == g)[0]] for g in np.unique(labels)]
+    return [g for g in groups if len(g) > 1]
+
+
+def test_no_import_circle_anywhere():
+    assert circles(module_graph()) == []
+
+
+def test_the_circle_check_sees_a_circle_through_a_function(tmp_path):
+    fake = tmp_path / "harness"
+    (fake / "a").mkdir(parents=True)
+    (fake / "a" / "x.py").write_text("from harness.a import y\n")
+    (fake / "a" / "y.py").write_text("def f():\n    from harness.a.x import g\n")
+    (fake / "a" / "z.py").write_text("import harness.a.y\n")
+    assert circles(module_graph(fake)) == [["harness.a.x", "harness.a.y"]]

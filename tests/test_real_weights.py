@@ -75,7 +75,7 @@ def test_the_classifier_path_names_the_photos(classifier, photos):
 
 def test_image_real_follows_temperature_and_prefers_photos_to_noise_and_grey(classifier, photos):
     from harness.config.schema import ImageRealConfig
-    from harness.critics import CaptionContext
+    from harness.critics.base import CaptionContext
     from harness.critics.image_real import ImageRealCritic
 
     ctx = CaptionContext("a cat")
@@ -95,7 +95,7 @@ def test_flair_on_real_minilm_orders_related_words_first(words):
 
 def test_word_label_ranks_the_matching_label_first_for_the_smoke_captions(classifier, words, photos):
     """skyline-sunset is left out: no ImageNet class is a skyline."""
-    from harness.critics import CaptionContext
+    from harness.critics.base import CaptionContext
     from harness.critics.word_label import WordLabelCritic
 
     critic = WordLabelCritic(classifier, words)

@@ -205,7 +205,7 @@ def run_ablation(suite_path: Path, sets: list[str], out: Path | None = None, obs
     from harness.analysis.pipeline import check_inputs, run_pipeline
     from harness.analysis.regress import rescore, stored_images
     from harness.config.typed import to_dict
-    from harness.critics import Scorer
+    from harness.critics.scorer import Scorer
     from harness.executors.observer import NULL
     from harness.models import load_models
     from harness.search.system import build_system

@@ -40,7 +40,7 @@ def projected_final_rows(suite, jobs) -> int:
 def check_inputs(suite, out: Path, system=None) -> None:
     """What can be checked without touching the run directory: writable, weights present, metrics."""
     from harness.metrics.checks import check_metrics
-    from harness.models import check_models
+    from harness.judges.weights import check_models
     from harness.models.device import check_device
 
     check_writable(out)
@@ -70,7 +70,7 @@ def run_plugins(suite) -> list[dict]:
     """Every plugin the run uses besides its critics (recorded in `critics`): the caption importer, the generator,
     the judges and metric sections, each with its provenance (harness.plugins.load)."""
     from harness.metrics.registry import sections
-    from harness.models.judges import JUDGES, judge_spec
+    from harness.judges.panel import JUDGES, judge_spec
     from harness.models.profiles import generator_plugin, load_generator_plugin, resolve_spec
 
     out = list(getattr(suite, "plugins", []))

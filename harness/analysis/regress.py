@@ -45,7 +45,7 @@ def stored_images(rundir: RunDir, archive: pd.DataFrame, manifest: dict | None =
 
 
 def rescore(scorer, table: pd.DataFrame, batch: int = 64) -> pd.DataFrame:
-    """New scores of every stored image by every critic of `scorer` (a harness.critics.Scorer), batched per
+    """New scores of every stored image by every critic of `scorer` (a harness.critics.scorer.Scorer), batched per
     caption."""
     import torch
 

@@ -42,7 +42,7 @@ def _cfgs(profile: str, sets: list[str] | None = None):
 def _ids(profile: str, sets: list[str] | None = None) -> dict[str, str]:
     from harness.models.profiles import clip_id, evaluator_spec, resolve_spec
 
-    from harness.models.judges import panel_entry
+    from harness.judges.panel import panel_entry
 
     models, metrics = _cfgs(profile, sets)
     name, pretrained, _ = evaluator_spec(models, metrics)
@@ -73,7 +73,7 @@ def check(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFI
     every missing one is named in one line (exit 2). --probe: do the models give right answers?"""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     models, metrics = _cfgs(profile, set_)
-    from harness.models import check_models
+    from harness.judges.weights import check_models
 
     files = check_models(models, metrics)
     table = Table(title=f"profile {profile}: weights found")
@@ -92,7 +92,7 @@ def _probe(models, metrics):
     from harness.config.schema import GeneratorConfig
     from harness.generators import make_generator
     from harness.models import load_judge, load_models
-    from harness.models.judges import load_panel_judge
+    from harness.judges.panel import load_panel_judge
     from harness.models.probe import NO_SEMANTICS, run_probe
 
     loaded = load_models(models)
@@ -136,7 +136,7 @@ def fetch_judges(metrics) -> None:
     """PickScore (model + processor repos) and the HPS checkpoint into the Hugging Face cache."""
     from huggingface_hub import hf_hub_download, snapshot_download
 
-    from harness.models.judges import panel_entry
+    from harness.judges.panel import panel_entry
 
     for e in metrics.panel():
         model, pretrained = panel_entry(e.name, "default", e.model, e.pretrained)
@@ -156,7 +156,8 @@ def fetch(profile: str = typer.Argument("default", metavar="PROFILE", help=PROFI
           set_: Optional[list[str]] = SET_MODELS) -> None:
     """Download the profile's weights (and the evaluator's) into each library's usual cache (needs a network)."""
     models, metrics = _cfgs(profile, set_)
-    from harness.models import check_models, resolve_spec
+    from harness.judges.weights import check_models
+    from harness.models import resolve_spec
     from harness.models.profiles import evaluator_spec
 
     if profile != "default":

@@ -173,13 +173,13 @@ class SearchConfig:
         return self.population + self.offspring * (self.generations - 1)
 
 
-JUDGE_NAMES = ("clipscore", "pickscore", "hpsv2", "geneval")  # the profile's default panel (harness.models.judges)
+JUDGE_NAMES = ("clipscore", "pickscore", "hpsv2", "geneval")  # the profile's default panel (harness.judges.panel)
 JUDGE_NAME = r"[A-Za-z_][\w.]*(:[A-Za-z_][\w.]*)?"  # a registered judge, an entry point of harness.judges, module:Class
 
 
 @dataclass
 class EvaluatorEntry:
-    name: str  # clipscore, a judge of harness.models.judges (pickscore, hpsv2, geneval) or a plugin judge
+    name: str  # clipscore, a judge of harness.judges.panel (pickscore, hpsv2, geneval) or a plugin judge
     model: Optional[str] = None  # clipscore: open_clip name, 'local-dir:PATH' or 'search'; pickscore: HF repo or
     # folder; hpsv2: open_clip architecture; None = the profile's
     pretrained: Optional[str] = None  # clipscore: tag or file; pickscore: processor repo/folder; hpsv2: REPO:FILE or file

@@ -6,8 +6,8 @@ point of the group `harness.critics` (or `--set critics.plugins=[module:Class]`)
 `name` and `settings` class attributes then register it. Nothing else lists critics: the search, the
 archive's score columns, the per-individual reference scorer, metrics, report and tests iterate this.
 
-Everything here imports no torch (input checks run before any model); the classes, `Scorer` and
-`Features` load on first use from harness.critics.registry.
+Everything here imports no torch (input checks run before any model): the classes are in harness.critics.base
+(Critic, Features, CaptionContext, crop_boxes) and the Scorer in harness.critics.scorer.
 """
 from __future__ import annotations
 
@@ -120,15 +120,4 @@ def resolve_run(run, where: str = "--set"):
     return dataclasses.replace(run, critics=resolve(run.critics, where))
 
 
-_LAZY = ("CaptionContext", "Critic", "Features", "Scorer", "crop_boxes")
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        from harness.critics import registry
-
-        return getattr(registry, name)
-    raise AttributeError(f"module 'harness.critics' has no attribute {name!r}")
-
-
-__all__ = ["BUILTIN", "CriticSpec", "SCORE_NAMES", "critic_specs", "plugin_spec", "resolve", "resolve_run", *_LAZY]
+__all__ = ["BUILTIN", "CriticSpec", "SCORE_NAMES", "critic_specs", "plugin_spec", "resolve", "resolve_run"]

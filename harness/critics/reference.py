@@ -10,7 +10,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from harness.critics import SCORE_NAMES, critic_specs, crop_boxes, resolve
+from harness.critics import SCORE_NAMES, critic_specs, resolve
+from harness.critics.base import crop_boxes
 from harness.critics.image_real import tempered_softmax
 from harness.critics.caption_words import caption_words
 from harness.critics.base import CaptionContext

@@ -76,7 +76,7 @@ class MetricContext:
     directions: dict = field(default_factory=lambda: dict(DIRECTIONS))  # missing names: higher is better
     pick: str | None = None  # the policy every method's pick follows here; None = each method's own
     store: ScoreCache = field(default_factory=lambda: ScoreCache(None))  # model outputs by image hash (cache.py)
-    judges: dict = field(default_factory=dict)  # panel judge name -> a loaded judge (harness.models.judges)
+    judges: dict = field(default_factory=dict)  # panel judge name -> a loaded judge (harness.judges.panel)
     judge_sources: dict = field(default_factory=dict)  # plugin judge name -> its provenance
     clipscore: bool = True  # is CLIPScore among metrics.evaluators
 
@@ -142,7 +142,7 @@ class MetricContext:
         if hasattr(judge, "details"):  # one pass per image: the score is read off its details
             import numpy as np
 
-            from harness.models.geneval import outcome
+            from harness.judges.geneval import outcome
 
             return np.array([np.nan if d is None else outcome(d) for d in self.judge_details(name, jobs)])
         return self.score_images(f"{name}|{judge.id}", self.jobs if jobs is None else jobs, judge.score)
@@ -289,7 +289,7 @@ def compute_metrics(rundir: RunDir, cfg: MetricsConfig, device: str = "cpu", sea
 def load_judges(entries: list, models: ModelsConfig, device: str, cfg: MetricsConfig | None = None) -> tuple[dict, dict]:
     """The panel judges (all but clipscore) of metrics.evaluators, loaded once for every section (their models
     on first use), and each plugin judge's provenance."""
-    from harness.models.judges import judge_spec
+    from harness.judges.panel import judge_spec
 
     cache = Path(models.cache_dir) if models.cache_dir else None
     judges, sources = {}, {}

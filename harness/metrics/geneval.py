@@ -1,4 +1,4 @@
-"""GenEval-style results of the `geneval` judge (harness.models.geneval), per method, over the captions that
+"""GenEval-style results of the `geneval` judge (harness.judges.geneval), per method, over the captions that
 carry requirements: accuracy per task, the overall GenEval score (the mean over tasks of the per-task
 accuracies, as GenEval's summary computes it), correct prompts (a caption with any seed's image correct), the
 share of images whose required objects are all present (count, colour and position aside: the failed-captions

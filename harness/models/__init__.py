@@ -57,22 +57,6 @@ def file_sha256(path: Path) -> str:
     return _HASHES[key]
 
 
-def check_models(cfg: ModelsConfig, metrics=None) -> dict[str, list[Path]]:
-    """Are the weights of `cfg`'s profile (and, given a MetricsConfig, of its CLIPScore evaluator)
-    in the local caches? Seconds, no network.
-
-    Returns the weight files per model; raises one WeightsMissingError naming every missing one.
-    """
-    from harness.models.profiles import evaluator_spec
-
-    evaluator, judges = None, []
-    if metrics is not None:
-        name, pretrained, same = evaluator_spec(cfg, metrics.clipscore_config())
-        evaluator = None if same else (name, pretrained)
-        judges = [(e.name, cfg.profile, e.model, e.pretrained) for e in metrics.panel()]
-    return weight_files(resolve_spec(cfg), evaluator, judges)
-
-
 def load_generator_net(spec: ModelSpec, device: str):
     from harness.models.profiles import generator_plugin, load_generator_plugin, stylegan2_pickle
 
@@ -153,4 +137,4 @@ def generator_kind(spec: ModelSpec) -> str:
     return "stylegan2_ada" if stylegan2_pickle(spec.generator) is not None else "biggan"
 
 
-__all__ = ["Models", "ModelSpec", "check_models", "load_models", "resolve_spec", "file_sha256"]
+__all__ = ["Models", "ModelSpec", "load_models", "resolve_spec", "file_sha256"]

@@ -37,19 +37,19 @@ def pipeline_id(arg: str, profile: str) -> str:
 
 def pipeline_files(arg: str, profile: str) -> list[Path]:
     """The pipeline's local files (empty for tiny and random); WeightsMissingError naming it when absent."""
-    from harness.models.judges import _hf_folder
+    from harness.models.hub import hf_folder
 
     name = pipeline_id(arg, profile)
     if name == "tiny" or name.startswith("random:"):
         return []
-    folder = _hf_folder(name)
+    folder = hf_folder(name)
     return sorted(p for p in folder.rglob("*") if p.suffix in (".safetensors", ".bin", ".json", ".txt"))
 
 
 def load_pipeline(arg: str, profile: str, device: str = "cpu", cache_dir: Path | None = None):
     """A text-to-image pipeline (diffusers) on `device`, its progress bar off."""
     from harness.models import tiny
-    from harness.models.judges import _hf_folder
+    from harness.models.hub import hf_folder
 
     diffusers = _diffusers()
     diffusers.utils.logging.disable_progress_bar()  # loading prints no bar: progress is the run's
@@ -60,7 +60,7 @@ def load_pipeline(arg: str, profile: str, device: str = "cpu", cache_dir: Path |
     elif name.startswith("random:"):
         pipe = random_sd_turbo(cache_dir)
     else:
-        folder = _hf_folder(name)
+        folder = hf_folder(name)
         pipe = diffusers.AutoPipelineForText2Image.from_pretrained(folder, local_files_only=True)
     pipe.set_progress_bar_config(disable=True)
     pipe.name = f"{KIND}:{name}"

@@ -117,7 +117,7 @@ def probe_detector(detector, label: str, semantic: bool) -> list[ProbeLine]:
 
 def run_probe(models, generator, semantic: dict[str, bool], evaluator=None, judges=()) -> list[ProbeLine]:
     """Every line of the self-test. semantic: per model (clip, classifier, words, generator, evaluator),
-    whether its weights are real enough to be judged; judges: held-out judges (harness.models.judges.Judge),
+    whether its weights are real enough to be judged; judges: held-out judges (harness.judges.panel.Judge),
     each checked like a CLIP (its caption of each photo ranks first)."""
     lines = probe_clip(models.clip, "clip", semantic.get("clip", False))
     lines += probe_classifier(models.classifier, semantic.get("classifier", False))

@@ -257,10 +257,10 @@ def generator_files(spec: ModelSpec) -> list[Path]:
 
 
 def weight_files(spec: ModelSpec, evaluator: tuple[str, str | None] | None = None,
-                 judges: list[tuple] = ()) -> dict[str, list[Path]]:
+                 extra: dict[str, tuple[str, object]] | None = None) -> dict[str, list[Path]]:
     """The files holding each model's weights (and the CLIPScore evaluator's, when given as
-    (name, pretrained), and each held-out judge's, given as (name, profile, model, pretrained)),
-    found in local caches only: seconds, no network.
+    (name, pretrained), and those of `extra`: key -> (label, () -> files), e.g. each held-out judge's,
+    harness.judges.weights), found in local caches only: seconds, no network.
 
     Raises one WeightsMissingError naming every missing model and how to get it.
     """
@@ -268,10 +268,8 @@ def weight_files(spec: ModelSpec, evaluator: tuple[str, str | None] | None = Non
     labels = {"clip": ids["clip"], "classifier": ids["classifier"], "words": ids["words"], "generator": ids["generator"]}
     if evaluator is not None:
         labels["evaluator"] = clip_id(*evaluator)
-    from harness.models.judges import judge_files, panel_entry
-
-    for judge in judges:
-        labels[f"judge {judge[0]}"] = panel_entry(*judge)[0] or judge[0]
+    for key, (label, _) in (extra or {}).items():
+        labels[key] = label
     checks = {"clip": lambda: clip_files(spec.clip, spec.clip_pretrained),
               "classifier": lambda: classifier_files(spec),
               "words": lambda: sorted(p for p in words_folder(spec.words).iterdir()
@@ -279,8 +277,8 @@ def weight_files(spec: ModelSpec, evaluator: tuple[str, str | None] | None = Non
               "generator": lambda: generator_files(spec)}
     if evaluator is not None:
         checks["evaluator"] = lambda: clip_files(*evaluator)
-    for judge in judges:
-        checks[f"judge {judge[0]}"] = lambda judge=judge: judge_files(*judge)
+    for key, (_, files) in (extra or {}).items():
+        checks[key] = files
     files, missing = {}, []
     for key, check in checks.items():
         try:

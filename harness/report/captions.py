@@ -42,7 +42,7 @@ def write_csv(root: Path, table: pd.DataFrame) -> Path:
 def extremes(table: pd.DataFrame, column: str, methods: list[str], higher: bool = True,
              k: int = EXTREMES) -> list[str]:
     """report.md lines: per method the k worst and k best captions (mean over seeds of `column`)."""
-    from harness.report.markdown import md_table
+    from harness.report.format import md_table
 
     values = table.assign(v=pd.to_numeric(table[column], errors="coerce"))
     rows = []

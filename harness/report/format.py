@@ -24,3 +24,9 @@ def n_of(entry: dict | None) -> str:
     if entry.get("captions") is not None and entry.get("seeds") is not None:
         return f"{entry['captions']} × {entry['seeds']}"
     return str(entry.get("n", "—"))
+
+
+def md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)

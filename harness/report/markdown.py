@@ -13,18 +13,12 @@ from harness.rundir.files import atomic_write_bytes
 from harness.metrics.correlations import pairs
 from harness.metrics.stats import wilcoxon_floor
 from harness.report import CAPTION_FIGURES, captions, figures
-from harness.report.format import arrow, fmt, n_of
+from harness.report.format import arrow, fmt, md_table, n_of
 from harness.report.groups import render_groups
 from harness.rundir import JobKey, RunDir
 from harness.rundir.archive import score_columns
 
 NO_MEANING = {"tiny": "the `tiny` profile's small random models", "random": "the `random` profile's random weights"}
-
-
-def md_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def ordered_methods(methods) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.config.schema import RunConfig
-from harness.critics import Scorer
+from harness.critics.scorer import Scorer
 from harness.generators import Generator, make_generator
 from harness.models import Models, load_models
 

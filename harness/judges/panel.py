@@ -33,6 +33,7 @@ import torch.nn.functional as F
 
 from harness.errors import WeightsMissingError
 from harness.models.backbone import ImageBackbone
+from harness.models.hub import hf_file, hf_folder, to_pil
 from harness.models.preprocess import Preprocess
 
 JUDGES = ("pickscore", "hpsv2")
@@ -51,14 +52,6 @@ RANGES = {"pickscore": (-100.0, 100.0), "hpsv2": (-1.0, 1.0)}  # logit scale (10
 
 
 PREPROCESSING = {"pickscore": "CLIPImageProcessor on 8-bit PIL", "hpsv2": "HPSv2 longest-side resize + pad"}
-
-
-def to_pil(images: torch.Tensor) -> list:
-    """images float [N, 3, H, W] in [0, 1] (stored 8-bit PNGs: multiples of 1/255) -> N RGB PIL images, exactly."""
-    from PIL import Image
-
-    arrays = (images.detach().float().cpu().clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
-    return [Image.fromarray(a, mode="RGB") for a in arrays]
 
 
 def hps_transform(size: int, mean, std):
@@ -147,34 +140,6 @@ class Judge:
         return (scale * cos).numpy()
 
 
-def _hf_folder(repo: str) -> Path:
-    """A Hugging Face model folder: a local path, or the repo's snapshot in the local cache (offline)."""
-    if Path(repo).expanduser().is_dir():
-        return Path(repo).expanduser()
-    from huggingface_hub import snapshot_download
-
-    try:
-        return Path(snapshot_download(repo, local_files_only=True))
-    except Exception:
-        raise WeightsMissingError(f"{repo} is not in the local Hugging Face cache; on a machine with network run "
-                                  f"`huggingface-cli download {repo}` (or give a local folder)") from None
-
-
-def _hf_file(spec: str) -> Path:
-    """'REPO:FILE' from the local HF cache, or a local file."""
-    if Path(spec).expanduser().is_file():
-        return Path(spec).expanduser()
-    repo, _, filename = spec.partition(":")
-    from huggingface_hub import hf_hub_download
-
-    try:
-        return Path(hf_hub_download(repo, filename, local_files_only=True))
-    except Exception:
-        raise WeightsMissingError(f"{filename or spec} ({repo}) is not in the local Hugging Face cache; on a machine "
-                                  f"with network run `huggingface-cli download {repo} {filename}` (or give the "
-                                  "file's path)") from None
-
-
 def load_pickscore(model: str, processor: str | None, device: str = "cpu", cache_dir: Path | None = None):
     """PickScore from a CLIPModel folder or HF repo and its processor's (folder or repo; None = the model's own)."""
     from transformers import AutoProcessor, CLIPModel
@@ -186,9 +151,9 @@ def load_pickscore(model: str, processor: str | None, device: str = "cpu", cache
     if model.startswith("random:"):
         net, proc = tiny.random_pickscore(cache_dir)
     else:
-        folder = _hf_folder(model)
+        folder = hf_folder(model)
         net = CLIPModel.from_pretrained(folder, local_files_only=True)
-        proc = AutoProcessor.from_pretrained(_hf_folder(processor) if processor else folder, local_files_only=True,
+        proc = AutoProcessor.from_pretrained(hf_folder(processor) if processor else folder, local_files_only=True,
                                              use_fast=False)
     return HFClipBackbone(net.to(device).eval(), proc, name=f"pickscore:{model}")
 
@@ -203,7 +168,7 @@ def load_hpsv2(arch: str, checkpoint: str | None, device: str = "cpu", cache_dir
         checkpoint = checkpoint or str(tiny.tiny_model_dir("hpsv2", cache_dir) / tiny.TINY_HPS_FILE)
     backbone = load_clip(arch, None, device)
     if checkpoint:
-        path = _hf_file(checkpoint)
+        path = hf_file(checkpoint)
         state = torch.load(path, map_location="cpu", weights_only=True)
         backbone.model.load_state_dict(state.get("state_dict", state), strict=True)
     backbone.name = f"hpsv2:{arch}/{checkpoint or 'random'}"
@@ -274,22 +239,22 @@ def _clip_judge(name: str):
         if model == "tiny" or model.startswith("random:"):
             return []
         if name == "pickscore":
-            folders = [_hf_folder(model)] + ([_hf_folder(pretrained)] if pretrained else [])
+            folders = [hf_folder(model)] + ([hf_folder(pretrained)] if pretrained else [])
             return sorted({p for f in folders for p in f.iterdir() if p.suffix in (".bin", ".safetensors", ".json")})
-        return [_hf_file(pretrained)] if pretrained else []
+        return [hf_file(pretrained)] if pretrained else []
     return JudgeSpec(name, load, files)
 
 
 def _geneval_judge() -> JudgeSpec:
-    """GenEval-style object correctness (harness.models.geneval): the detector of `model` (the profile's), colours
+    """GenEval-style object correctness (harness.judges.geneval): the detector of `model` (the profile's), colours
     by the profile's CLIPScore judge, GenEval's settings from metrics.geneval."""
 
     def load(model, pretrained, profile, device="cpu", cache_dir=None, metrics=None):
         from harness.config.schema import MetricsConfig, ModelsConfig
         from harness.models import load_judge
-        from harness.models.detector import load_detector
-        from harness.models.geneval import GenevalJudge
-        from harness.models.geneval_rules import Settings
+        from harness.judges.detector import load_detector
+        from harness.judges.geneval import GenevalJudge
+        from harness.judges.geneval_rules import Settings
         from harness.models.profiles import clip_id, evaluator_spec
 
         model, _ = panel_entry("geneval", profile, model, pretrained)
@@ -306,7 +271,7 @@ def _geneval_judge() -> JudgeSpec:
                             lambda: load_judge(models, MetricsConfig(), device)[0], identity, settings)
 
     def files(model, pretrained, profile) -> list[Path]:
-        from harness.models.detector import detector_files
+        from harness.judges.detector import detector_files
 
         return detector_files(panel_entry("geneval", profile, model, pretrained)[0])
     return JudgeSpec("geneval", load, files, wants_metrics=True)

@@ -1,8 +1,8 @@
 """The `geneval` judge: object-level correctness of an image against its caption's requirements, in the manner
-of GenEval (Ghosh et al. 2023): an instance-segmentation detector finds the objects (harness.models.detector),
+of GenEval (Ghosh et al. 2023): an instance-segmentation detector finds the objects (harness.judges.detector),
 a CLIP classifies the colour of each required object (cut out by its mask onto a grey #999 background, cropped
 to its box, zero-shot over GenEval's ten colours with its three prompt templates, averaged), and GenEval's rules
-decide (harness.models.geneval_rules). A judge that is not a CLIP ranking images: it asks whether the bus is there.
+decide (harness.judges.geneval_rules). A judge that is not a CLIP ranking images: it asks whether the bus is there.
 
 Per image (`details`): applicable (the caption has requirements), correct, the failed requirements, whether every
 required object is present at all, and the caption's task; `score` is 1 for a correct image, 0 for a wrong one
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from harness.config.requirements import COLORS, task_of
-from harness.models.geneval_rules import Detection, Settings, evaluate, select
+from harness.judges.geneval_rules import Detection, Settings, evaluate, select
 
 TEMPLATES = ("a photo of a {c} {o}", "a photo of a {c}-colored {o}", "a photo of a {c} object")
 GREY = 0x99 / 255.0  # GenEval's background behind a cut-out object (#999)

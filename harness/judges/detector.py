@@ -48,7 +48,7 @@ class Detector:
 
     @torch.inference_mode()
     def detect(self, images: torch.Tensor) -> list[list[tuple]]:
-        from harness.models.judges import to_pil
+        from harness.models.hub import to_pil
 
         out = []
         for start in range(0, len(images), self.batch_size):
@@ -91,14 +91,14 @@ def load_detector(model: str, device: str = "cpu", cache_dir: Path | None = None
     from transformers import Mask2FormerForUniversalSegmentation, Mask2FormerImageProcessor
 
     from harness.models import tiny
-    from harness.models.judges import _hf_folder
+    from harness.models.hub import hf_folder
 
     if model == "tiny":
         model = str(tiny.tiny_model_dir("detector", cache_dir))
     if model.startswith("random:"):
         net, processor = tiny.random_detector()
     else:
-        folder = _hf_folder(model)
+        folder = hf_folder(model)
         net = Mask2FormerForUniversalSegmentation.from_pretrained(folder, local_files_only=True)
         processor = Mask2FormerImageProcessor.from_pretrained(folder, local_files_only=True)
     return Detector(net.to(device), processor, name=f"mask2former:{model}")
@@ -106,9 +106,9 @@ def load_detector(model: str, device: str = "cpu", cache_dir: Path | None = None
 
 def detector_files(model: str) -> list[Path]:
     """The local files of the detector (empty: tiny or random); WeightsMissingError naming it when absent."""
-    from harness.models.judges import _hf_folder
+    from harness.models.hub import hf_folder
 
     if model in ("tiny",) or model.startswith("random:"):
         return []
-    folder = _hf_folder(model)
+    folder = hf_folder(model)
     return sorted(p for p in folder.iterdir() if p.suffix in (".bin", ".safetensors", ".json"))
