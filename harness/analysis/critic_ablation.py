@@ -93,7 +93,8 @@ def run_critic_ablation(suite_path: Path, method: str, leave_one_out: bool = Tru
     from harness.rundir.rundir import refuse_foreign
 
     suite = ablation_suite(suite_path, method, leave_one_out, list(add), sets, with_controls, **suite_args)
-    parent = Path(out) if out else Path("reports") / f"ablate-{suite.name}-{method}"
+    added = "".join(f"-with-{c}" for c in add)  # its own default folder: a leave-one-out beside it stays
+    parent = Path(out) if out else Path("reports") / f"ablate-{suite.name}-{method}{added}"
     refuse_foreign(parent, "ablate", lambda p: p.name in FILES)
     check_writable(parent)
     result = run_pipeline(suite, parent / RUN, observer=observer) if observer else run_pipeline(suite, parent / RUN)

@@ -28,7 +28,8 @@ def ablate(
     models: Optional[str] = typer.Option(None, metavar="PROFILE",
                                          help="model profile: default, random or tiny (default: the suite's)"),
     device: Optional[str] = typer.Option(None, metavar="DEVICE", help="torch device: cpu, cuda, cuda:N or mps"),
-    out: Optional[str] = typer.Option(None, metavar="DIR", help="parent folder (default reports/ablate-<suite>)"),
+    out: Optional[str] = typer.Option(None, metavar="DIR", help="parent folder (default reports/ablate-<suite> for a sweep, reports/ablate-<suite>-<method>[-with-<critic>] "
+                                                   "for --leave-one-out/--add-critic)"),
     limit: Optional[int] = typer.Option(None, metavar="N", help="only the first N captions"),
     with_controls: bool = typer.Option(False, "--with-controls",
                                        help="with --leave-one-out/--add-critic: also run best_of_n and no_selection, "
