@@ -18,6 +18,7 @@ from harness.critics.timing import Stopwatch
 from harness.search import Callback, run_search
 from harness.search.loop import quantize
 from harness.search.system import build_system
+import harness.tiny  # noqa: F401,E402  (the tiny profile's builders)
 
 CAPTION = "a street scene with a double-decker bus on the road."
 

@@ -11,6 +11,7 @@ import json
 import time
 
 import torch
+import harness.tiny  # noqa: F401,E402  (the tiny profile's builders)
 
 
 def main(argv=None) -> None:

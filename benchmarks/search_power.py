@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import harness.tiny  # noqa: F401,E402  (the tiny profile's builders)
 
 OPERATORS = {  # name -> MethodConfig fields (pymoo 0.6 meanings; harness.search.operators)
     "pymoo": dict(crossover_prob=0.9, crossover_eta=15.0, mutation_prob_var=None, mutation_eta=20.0),

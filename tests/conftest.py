@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import harness.tiny  # noqa: F401  (the tiny profile's builders, as the harness command registers them)
 from helpers import small_config  # noqa: F401
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

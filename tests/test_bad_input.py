@@ -36,7 +36,7 @@ def world(tmp_path_factory):
     assert main(["search", "a cat", "--models", "tiny", "--out", str(search_dir), "--method", "clip_single",
                  *sum((["--set", f"{k}={v}"] for k, v in SMALL.items()), [])]) == 0
     photos = root / "photos"
-    shutil.copytree(REPO / "harness" / "models" / "probe_photos", photos)
+    shutil.copytree(REPO / "harness" / "probe" / "photos", photos)
     assert main(["reference", "build", str(photos), "--features", "clip", "--models", "tiny",
                  "--out", str(root / "clip.npz")]) == 0
     return root, suite, run, search_dir
@@ -93,7 +93,7 @@ def cases(world):
     (torn_png / "cache").exists() and shutil.rmtree(torn_png / "cache")
     photos_torn = root / "photos_torn"
     shutil.rmtree(photos_torn, ignore_errors=True)
-    shutil.copytree(REPO / "harness" / "models" / "probe_photos", photos_torn)
+    shutil.copytree(REPO / "harness" / "probe" / "photos", photos_torn)
     (photos_torn / "coffee.jpg").write_bytes((photos_torn / "coffee.jpg").read_bytes()[:200])
     a_file = root / "a_file"
     a_file.write_text("not a cache folder")

@@ -45,10 +45,10 @@ def test_pickscore_equals_transformers_processor(pngs):
     logit_scale.exp() * cosine: pixel values and scores equal to 1e-4 at every size."""
     from transformers import AutoProcessor, CLIPModel
 
-    from harness.models import tiny
+    from harness.models import cache
 
     judge = load_panel_judge("pickscore", "tiny")
-    folder = tiny.tiny_model_dir("pickscore")
+    folder = cache.tiny_model_dir("pickscore")
     processor = AutoProcessor.from_pretrained(folder, use_fast=False)
     model = CLIPModel.from_pretrained(folder).eval()
     ours = stored(judge, pngs)
@@ -94,11 +94,11 @@ def test_hpsv2_equals_the_official_transform(pngs, tiny_cache):
     import open_clip
     from torchvision import transforms
 
-    from harness.models import tiny
+    from harness.models import cache
 
-    arch = "local-dir:" + str(tiny.tiny_model_dir("hpsv2_base"))
+    arch = "local-dir:" + str(cache.tiny_model_dir("hpsv2_base"))
     model = open_clip.create_model(arch)
-    state = torch.load(tiny.tiny_model_dir("hpsv2") / tiny.TINY_HPS_FILE, weights_only=True)["state_dict"]
+    state = torch.load(cache.tiny_model_dir("hpsv2") / cache.TINY_HPS_FILE, weights_only=True)["state_dict"]
     model.load_state_dict(state)
     model.eval()
     cfg = model.visual.preprocess_cfg

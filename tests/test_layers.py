@@ -14,6 +14,7 @@ LAYERS = [
     ["harness.models"],
     ["harness.generators", "harness.critics"],
     ["harness.judges"],
+    ["harness.tiny", "harness.probe"],
     ["harness.search"],
     ["harness.rundir"],
     ["harness.suites"],

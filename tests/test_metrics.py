@@ -196,7 +196,7 @@ def test_compare_leaves_out_an_fid_of_another_n_with_one_line(smoke_run, tmp_pat
 def test_reference_build_from_sample_photos_serves_fid_and_refuses_other_features(smoke_run, tmp_path, capsys):
     """The probe photos are scikit-image's sample photos (resized): a small reference a user can have."""
     photos = tmp_path / "photos"
-    shutil.copytree(REPO / "harness" / "models" / "probe_photos", photos)
+    shutil.copytree(REPO / "harness" / "probe" / "photos", photos)
     ref = tmp_path / "ref.npz"
     assert main(["reference", "build", str(photos), "--features", "tiny", "--out", str(ref)]) == 0
     data = np.load(ref)

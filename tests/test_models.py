@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from harness.errors import HarnessError, WeightsMissingError
-from harness.models import biggan, tiny
+import harness.tiny.builders as tiny
+from harness.models import biggan, cache
 
 
 def test_tiny_files_load_with_the_libraries_own_functions(tiny_cache):
@@ -22,19 +23,19 @@ def test_tiny_files_load_with_the_libraries_own_functions(tiny_cache):
     from pytorch_pretrained_biggan import BigGAN
     from transformers import BertModel, BertTokenizer
 
-    clip_dir = tiny.tiny_model_dir("clip")
+    clip_dir = cache.tiny_model_dir("clip")
     model = open_clip.create_model(f"local-dir:{clip_dir}")
     state = torch.load(clip_dir / "open_clip_pytorch_model.bin", weights_only=True)
     assert torch.equal(model.state_dict()["visual.conv1.weight"], state["visual.conv1.weight"])
 
-    vgg_dir = tiny.tiny_model_dir("classifier")
+    vgg_dir = cache.tiny_model_dir("classifier")
     cfg = json.loads((vgg_dir / "config.json").read_text())
     vgg = tiny.make_vgg(cfg)
     assert type(vgg).__module__ == "torchvision.models.vgg"
     vgg.load_state_dict(torch.load(vgg_dir / "vgg_tiny.pth", weights_only=True), strict=True)
     assert vgg(torch.rand(1, 3, 32, 32)).shape == (1, 1000)
 
-    words_dir = tiny.tiny_model_dir("words")
+    words_dir = cache.tiny_model_dir("words")
     assert BertModel.from_pretrained(words_dir).config.num_hidden_layers == 1
     assert BertTokenizer.from_pretrained(words_dir).tokenize("lay")
     emb = TransformerWordEmbeddings(str(words_dir), layers="-1", subtoken_pooling="mean")
@@ -42,7 +43,7 @@ def test_tiny_files_load_with_the_libraries_own_functions(tiny_cache):
     emb.embed(sentence)
     assert sentence[1].embedding.shape == (32,)
 
-    gen_dir = tiny.tiny_model_dir("generator")
+    gen_dir = cache.tiny_model_dir("generator")
     net = BigGAN.from_pretrained(str(gen_dir))
     ours = biggan.load_strict(gen_dir)
     for key, value in ours.state_dict().items():
@@ -50,7 +51,7 @@ def test_tiny_files_load_with_the_libraries_own_functions(tiny_cache):
 
 
 def test_biggan_refuses_missing_unexpected_and_misshapen_keys(tmp_path):
-    src = tiny.tiny_model_dir("generator")
+    src = cache.tiny_model_dir("generator")
     state = torch.load(src / "pytorch_model.bin", weights_only=True)
     first = next(iter(state))
     for name, edit in [("missing keys", lambda s: s.pop(first)),
@@ -68,7 +69,7 @@ def test_biggan_refuses_missing_unexpected_and_misshapen_keys(tmp_path):
 
 def test_biggan_from_a_hub_repository_in_the_cache(tmp_path, monkeypatch):
     """hf:ORG/REPO resolves through huggingface_hub's cache layout (config.json + pytorch_model.bin)."""
-    src = tiny.tiny_model_dir("generator")
+    src = cache.tiny_model_dir("generator")
     hub = tmp_path / "hub"
     snap = hub / "models--someone--BigGAN-tiny" / "snapshots" / "abc123"
     snap.mkdir(parents=True)

@@ -52,7 +52,7 @@ def write_clip(folder, preprocess_cfg: dict, image_size: int):
     """A tiny open_clip folder whose config carries `preprocess_cfg` (the library reads it)."""
     import open_clip
 
-    from harness.models.tiny import TINY_CLIP_CFG
+    from harness.tiny.builders import TINY_CLIP_CFG
 
     cfg = json.loads(json.dumps(TINY_CLIP_CFG))
     cfg["vision_cfg"]["image_size"] = image_size

@@ -118,7 +118,7 @@ def assembled(classifier, words, tiny_models):
 
 
 def test_the_probe_passes_on_real_models_and_fails_on_broken_preprocessing(assembled, classifier):
-    from harness.models.probe import run_probe
+    from harness.probe import run_probe
 
     models, generator = assembled
     semantic = {"classifier": True, "words": True}
@@ -137,7 +137,7 @@ def test_the_probe_passes_on_real_models_and_fails_on_broken_preprocessing(assem
 
 def test_a_failed_probe_line_makes_models_check_exit_1(monkeypatch, tiny_cache):
     from harness.cli.main import main
-    from harness.models import probe
+    import harness.probe as probe
 
     monkeypatch.setattr(probe, "run_probe", lambda *a, **k: [probe.ProbeLine("classifier", "chelsea", "jersey", False)])
     assert main(["models", "check", "tiny", "--probe"]) == 1

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+import harness.tiny  # noqa: F401  (the tiny profile's builders: run_pipeline on a tiny suite works offline)
 from harness.errors import HarnessError
 from harness.executors.local import RunOutcome, make_jobs, run_jobs_local
 from harness.executors.observer import NULL, Observer

@@ -45,6 +45,7 @@ def _register() -> None:
     import importlib
 
     _plain_argument_help()
+    importlib.import_module("harness.tiny")  # the tiny profile's builders, registered for every command
     for command in ("ablate", "compare", "config", "failures", "metrics", "models", "power", "reference", "regress",
                     "report", "run", "search"):
         importlib.import_module(f"harness.cli.{command}")  # each registers itself on `app`

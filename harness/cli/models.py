@@ -93,7 +93,7 @@ def _probe(models, metrics):
     from harness.generators import make_generator
     from harness.models import load_judge, load_models
     from harness.judges.panel import load_panel_judge
-    from harness.models.probe import NO_SEMANTICS, run_probe
+    from harness.probe import NO_SEMANTICS, run_probe
 
     loaded = load_models(models)
     judge, _, same = load_judge(models, metrics, "cpu", search_clip=loaded.clip)

@@ -13,6 +13,7 @@ import os
 import time
 from dataclasses import dataclass
 
+import harness.tiny  # noqa: F401  (a worker process builds the tiny profile's models as the driver does)
 from harness.executors.job import Job, load_checkpoint
 from harness.executors.local import RunOutcome, finish_job, job_records, verify_finished
 from harness.executors.observer import NULL, Observer

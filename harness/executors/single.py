@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+import harness.tiny  # noqa: F401  (the tiny profile's builders: search_caption(models="tiny") works offline)
 from harness.config.run import build_run_config
 from harness.rundir import JobKey, RunDir
 from harness.rundir import manifest as mf

@@ -90,13 +90,13 @@ def load_detector(model: str, device: str = "cpu", cache_dir: Path | None = None
     'random:REPO': the real architecture (Swin-S Mask2Former, COCO's 80 classes) with random weights."""
     from transformers import Mask2FormerForUniversalSegmentation, Mask2FormerImageProcessor
 
-    from harness.models import tiny
+    from harness.models import cache
     from harness.models.hub import hf_folder
 
     if model == "tiny":
-        model = str(tiny.tiny_model_dir("detector", cache_dir))
+        model = str(cache.tiny_model_dir("detector", cache_dir))
     if model.startswith("random:"):
-        net, processor = tiny.random_detector()
+        net, processor = random_detector()
     else:
         folder = hf_folder(model)
         net = Mask2FormerForUniversalSegmentation.from_pretrained(folder, local_files_only=True)
@@ -112,3 +112,26 @@ def detector_files(model: str) -> list[Path]:
         return []
     folder = hf_folder(model)
     return sorted(p for p in folder.iterdir() if p.suffix in (".bin", ".safetensors", ".json"))
+
+
+def detector_config(backbone: dict, model: dict):
+    """A Mask2Former config over a Swin backbone with COCO's 80 instance classes (GenEval's names)."""
+    from transformers import Mask2FormerConfig, SwinConfig
+
+    from harness.config.requirements import COCO_CLASSES
+
+    swin = SwinConfig(**backbone, out_features=["stage1", "stage2", "stage3", "stage4"])
+    return Mask2FormerConfig(backbone_config=swin.to_dict(), **model, id2label=dict(enumerate(COCO_CLASSES)),
+                             label2id={n: i for i, n in enumerate(COCO_CLASSES)})
+
+
+def random_detector():
+    """GenEval's detector architecture (Mask2Former, Swin-S, 100 queries, COCO's 80 classes) with random
+    weights, and the image processor of the COCO instance checkpoints (shortest edge 384)."""
+    from transformers import Mask2FormerForUniversalSegmentation, Mask2FormerImageProcessor
+
+    torch.manual_seed(0)
+    swin_s = {"image_size": 384, "patch_size": 4, "embed_dim": 96, "depths": [2, 2, 18, 2], "num_heads": [3, 6, 12, 24],
+              "window_size": 12}
+    net = Mask2FormerForUniversalSegmentation(detector_config(swin_s, {"num_queries": 100})).eval()
+    return net, Mask2FormerImageProcessor(size={"shortest_edge": 384, "longest_edge": 1333}, size_divisor=32)

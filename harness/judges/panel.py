@@ -144,12 +144,12 @@ def load_pickscore(model: str, processor: str | None, device: str = "cpu", cache
     """PickScore from a CLIPModel folder or HF repo and its processor's (folder or repo; None = the model's own)."""
     from transformers import AutoProcessor, CLIPModel
 
-    from harness.models import tiny
+    from harness.models import cache
 
     if model == "tiny":
-        model = str(tiny.tiny_model_dir("pickscore", cache_dir))
+        model = str(cache.tiny_model_dir("pickscore", cache_dir))
     if model.startswith("random:"):
-        net, proc = tiny.random_pickscore(cache_dir)
+        net, proc = random_pickscore(cache_dir)
     else:
         folder = hf_folder(model)
         net = CLIPModel.from_pretrained(folder, local_files_only=True)
@@ -160,12 +160,12 @@ def load_pickscore(model: str, processor: str | None, device: str = "cpu", cache
 
 def load_hpsv2(arch: str, checkpoint: str | None, device: str = "cpu", cache_dir: Path | None = None):
     """HPS v2: an open_clip architecture (ViT-H-14, or a tiny local-dir one) with the HPS checkpoint's state_dict."""
-    from harness.models import tiny
+    from harness.models import cache
     from harness.models.clip import load_clip
 
     if arch == "tiny":
-        arch = "local-dir:" + str(tiny.tiny_model_dir("hpsv2_base", cache_dir))
-        checkpoint = checkpoint or str(tiny.tiny_model_dir("hpsv2", cache_dir) / tiny.TINY_HPS_FILE)
+        arch = "local-dir:" + str(cache.tiny_model_dir("hpsv2_base", cache_dir))
+        checkpoint = checkpoint or str(cache.tiny_model_dir("hpsv2", cache_dir) / cache.TINY_HPS_FILE)
     backbone = load_clip(arch, None, device)
     if checkpoint:
         path = hf_file(checkpoint)
@@ -207,7 +207,7 @@ def panel_entry(name: str, profile: str, model: str | None = None, pretrained: s
 
 def judge_id(name: str, model: str, pretrained: str | None) -> str:
     """What a judge's scores are keyed by: its weights (tiny judges by the tiny models' version)."""
-    from harness.models.tiny import TINY_VERSION
+    from harness.models.cache import TINY_VERSION
 
     model = TINY_VERSION if model == "tiny" else model
     return f"{name}:{model}" + (f" + {pretrained}" if pretrained else "") + f" | {PREPROCESSING[name]}"
@@ -262,7 +262,7 @@ def _geneval_judge() -> JudgeSpec:
         settings = Settings(cfg.threshold, cfg.counting_threshold, cfg.max_objects, cfg.margin)
         models = ModelsConfig(profile=profile, cache_dir=str(cache_dir) if cache_dir else None)
         colour = clip_id(*evaluator_spec(models, MetricsConfig())[:2])
-        from harness.models.tiny import TINY_VERSION
+        from harness.models.cache import TINY_VERSION
 
         shown = TINY_VERSION if model == "tiny" else model
         identity = (f"geneval:{shown} + colours {colour} | mmdet-style instances; threshold {settings.threshold}, "
@@ -311,3 +311,25 @@ def judge_files(name: str, profile: str, model: str | None = None, pretrained: s
     """The local files judge `name` loads (empty: random or tiny weights); WeightsMissingError when absent."""
     spec = judge_spec(name)
     return list(spec.files(model, pretrained, profile)) if spec.files else []
+
+
+VIT_H_14_HF_CLIP = {"text_config": {"hidden_size": 1024, "intermediate_size": 4096, "num_attention_heads": 16,
+                                    "num_hidden_layers": 24, "max_position_embeddings": 77, "vocab_size": 49408,
+                                    "hidden_act": "gelu"},
+                    "vision_config": {"hidden_size": 1280, "intermediate_size": 5120, "num_attention_heads": 16,
+                                      "num_hidden_layers": 32, "image_size": 224, "patch_size": 14,
+                                      "hidden_act": "gelu"},
+                    "projection_dim": 1024}
+
+
+def random_pickscore(cache_dir: Path | None = None):
+    """PickScore's architecture (ViT-H-14 as a transformers CLIPModel) with random weights, and its processor."""
+    from transformers import CLIPConfig, CLIPModel, CLIPProcessor
+
+    from harness.models.cache import RANDOM_VERSION, atomic_dir, default_cache_dir
+    from harness.models.hub import clip_processor
+
+    root = Path(cache_dir) if cache_dir else default_cache_dir()
+    folder = atomic_dir(root / RANDOM_VERSION / "pickscore-processor", lambda f: clip_processor(f, 224))
+    torch.manual_seed(0)
+    return CLIPModel(CLIPConfig(**VIT_H_14_HF_CLIP)).eval(), CLIPProcessor.from_pretrained(folder)

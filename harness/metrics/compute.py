@@ -230,7 +230,7 @@ def compute_metrics(rundir: RunDir, cfg: MetricsConfig, device: str = "cpu", sea
                     reference: str | None = None, cache_dir: Path | None = None) -> dict:
     """Compute every metric of the run in `rundir` and write metrics.json; returns the dict."""
     from harness.metrics.registry import sections
-    from harness.models.tiny import default_cache_dir
+    from harness.models.cache import default_cache_dir
 
     import time
 

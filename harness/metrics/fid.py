@@ -127,7 +127,7 @@ def make_extractor(kind: str, evaluator_clip=None, label: str | None = None) -> 
         return ClipFeatures(evaluator_clip, extractor_name("clip", label or evaluator_clip.name))
     if kind == "tiny":
         from harness.models.clip import load_clip
-        from harness.models.tiny import tiny_model_dir
+        from harness.models.cache import tiny_model_dir
 
         return ClipFeatures(lambda: load_clip(f"local-dir:{tiny_model_dir('clip')}", None, "cpu"),
                             extractor_name("tiny"))
@@ -245,7 +245,7 @@ def load_reference(spec: str, extractor: nn.Module, cache_dir: Path) -> dict:
     feats = extract_list(extractor, [load_image(p) for p in files])
     import io
 
-    from harness.models.tiny import writable_cache
+    from harness.models.cache import writable_cache
 
     buf = io.BytesIO()
     np.savez(buf, features=feats.numpy())

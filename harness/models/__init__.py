@@ -62,7 +62,7 @@ def load_generator_net(spec: ModelSpec, device: str):
 
     plugin = generator_plugin(spec.generator)
     if plugin is not None:
-        from harness.models.tiny import default_cache_dir
+        from harness.models.cache import default_cache_dir
 
         return load_generator_plugin(plugin[0]).load_net(plugin[1], spec.profile, device, default_cache_dir())
     from harness.models.profiles import diffusion_pipeline

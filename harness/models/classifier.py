@@ -10,7 +10,6 @@ import torch
 from harness.errors import HarnessError, WeightsMissingError
 from harness.models.backbone import ImageBackbone
 from harness.models.preprocess import Preprocess, from_torchvision
-from harness.models.tiny import IMAGENET_MEAN, IMAGENET_STD, make_vgg
 
 
 class ClassifierBackbone(ImageBackbone):
@@ -36,6 +35,23 @@ class ClassifierBackbone(ImageBackbone):
             with autocast(self.device, self.precision):
                 out.append(self.model(x).float())
         return torch.cat(out)
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def make_vgg(cfg: dict) -> torch.nn.Module:
+    """torchvision's VGG class on a tiny layer config, with a small head in place of the 4096-wide one."""
+    from torch import nn
+    from torchvision.models.vgg import VGG, make_layers
+
+    model = VGG(make_layers(cfg["layers"], batch_norm=cfg["batch_norm"]), num_classes=cfg["num_classes"],
+                init_weights=False)
+    channels = [c for c in cfg["layers"] if c != "M"][-1]
+    model.classifier = nn.Sequential(nn.Linear(channels * 7 * 7, cfg["hidden"]), nn.ReLU(True), nn.Dropout(0.5),
+                                     nn.Linear(cfg["hidden"], cfg["num_classes"]))
+    return model
+
 
 
 def imagenet_categories() -> list[str]:

@@ -48,14 +48,14 @@ def pipeline_files(arg: str, profile: str) -> list[Path]:
 
 def load_pipeline(arg: str, profile: str, device: str = "cpu", cache_dir: Path | None = None):
     """A text-to-image pipeline (diffusers) on `device`, its progress bar off."""
-    from harness.models import tiny
+    from harness.models.cache import tiny_model_dir
     from harness.models.hub import hf_folder
 
     diffusers = _diffusers()
     diffusers.utils.logging.disable_progress_bar()  # loading prints no bar: progress is the run's
     name = pipeline_id(arg, profile)
     if name == "tiny":
-        pipe = diffusers.StableDiffusionPipeline.from_pretrained(tiny.tiny_model_dir("diffusion", cache_dir),
+        pipe = diffusers.StableDiffusionPipeline.from_pretrained(tiny_model_dir("diffusion", cache_dir),
                                                                  local_files_only=True)
     elif name.startswith("random:"):
         pipe = random_sd_turbo(cache_dir)
@@ -70,7 +70,7 @@ def load_pipeline(arg: str, profile: str, device: str = "cpu", cache_dir: Path |
 def tokenizer(folder: Path):
     from transformers import CLIPTokenizer
 
-    from harness.models.tiny import write_clip_tokenizer
+    from harness.models.hub import write_clip_tokenizer
 
     folder.mkdir(parents=True, exist_ok=True)
     write_clip_tokenizer(folder)
@@ -90,29 +90,10 @@ def build_pipeline(folder: Path, unet: dict, vae: dict, text: dict, seed: int = 
         safety_checker=None, feature_extractor=None, requires_safety_checker=False)
 
 
-TINY_UNET = dict(sample_size=8, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(16, 32),
-                 down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D",
-                                                                                         "CrossAttnUpBlock2D"),
-                 cross_attention_dim=32, attention_head_dim=4, norm_num_groups=8)
-TINY_VAE = dict(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(8, 16, 16), layers_per_block=1,
-                down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3, norm_num_groups=8,
-                sample_size=32)
-TINY_TEXT = dict(hidden_size=32, intermediate_size=64, num_attention_heads=2, num_hidden_layers=1, vocab_size=49408,
-                 max_position_embeddings=77)
-
-
-def build_tiny(folder: Path) -> None:
-    """The tiny pipeline (32 px images from 4 x 8 x 8 noise), written with save_pretrained."""
-    import shutil
-
-    build_pipeline(folder, TINY_UNET, TINY_VAE, TINY_TEXT, seed=7).save_pretrained(folder)
-    shutil.rmtree(folder / ".tokenizer", ignore_errors=True)
-
-
 def random_sd_turbo(cache_dir: Path | None = None):
     """SD-Turbo's architecture (SD 2.1: UNet 320-640-1280-1280, OpenCLIP ViT-H text encoder, 512 px) with random
     weights: for timing and memory without a download."""
-    from harness.models.tiny import default_cache_dir
+    from harness.models.cache import RANDOM_VERSION, default_cache_dir
 
     unet = dict(sample_size=64, in_channels=4, out_channels=4, layers_per_block=2,
                 block_out_channels=(320, 640, 1280, 1280),
@@ -126,4 +107,4 @@ def random_sd_turbo(cache_dir: Path | None = None):
     text = dict(hidden_size=1024, intermediate_size=4096, num_attention_heads=16, num_hidden_layers=23,
                 vocab_size=49408, max_position_embeddings=77, hidden_act="gelu", projection_dim=512)
     root = Path(cache_dir) if cache_dir else default_cache_dir()
-    return build_pipeline(root / "random-v1" / "sd-turbo", unet, vae, text)
+    return build_pipeline(root / RANDOM_VERSION / "sd-turbo", unet, vae, text)

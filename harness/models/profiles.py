@@ -6,7 +6,7 @@ default: open_clip ViT-B-32/openai, torchvision vgg19_bn/IMAGENET1K_V1, Flair on
          (read by harness.models.stylegan2's safe loader); in the tiny profile, plain
          `stylegan2_ada` is a tiny seeded StyleGAN2 written as a network pickle.
 random:  the same architectures with random weights (sizing time and memory, no download).
-tiny:    small seeded models written to a cache folder in the real formats (harness.models.tiny).
+tiny:    small seeded models written to a cache folder in the real formats (harness.tiny builds them; harness.models.cache finds them).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from harness.config.schema import ModelsConfig
 from harness.errors import HarnessError, WeightsMissingError
-from harness.models import tiny
+from harness.models import cache as built_models
 
 
 @dataclass(frozen=True)
@@ -58,12 +58,12 @@ def resolve_spec(cfg: ModelsConfig) -> ModelSpec:
         if value is not None:
             base[key] = value
     if cfg.profile == "tiny":
-        base["clip"] = base["clip"] or "local-dir:" + str(tiny.tiny_model_dir("clip", cache))
-        base["classifier"] = base["classifier"] or str(tiny.tiny_model_dir("classifier", cache))
-        base["words"] = base["words"] or str(tiny.tiny_model_dir("words", cache))
-        base["generator"] = base["generator"] or str(tiny.tiny_model_dir("generator", cache))
+        base["clip"] = base["clip"] or "local-dir:" + str(built_models.tiny_model_dir("clip", cache))
+        base["classifier"] = base["classifier"] or str(built_models.tiny_model_dir("classifier", cache))
+        base["words"] = base["words"] or str(built_models.tiny_model_dir("words", cache))
+        base["generator"] = base["generator"] or str(built_models.tiny_model_dir("generator", cache))
     if base["words"] is None:
-        base["words"] = str(tiny.random_words_dir(cache))
+        base["words"] = str(built_models.random_words_dir(cache))
     base["generator"] = _stylegan2_generator(base["generator"], cfg.profile, cache)
     return ModelSpec(profile=cfg.profile, **base)
 
@@ -85,7 +85,7 @@ def evaluator_spec(models: ModelsConfig, metrics) -> tuple[str, str | None, bool
         name, pretrained = EVALUATORS[models.profile]
         if name == "tiny":
             cache = Path(models.cache_dir) if models.cache_dir else None
-            name = "local-dir:" + str(tiny.tiny_model_dir("evaluator_clip", cache))
+            name = "local-dir:" + str(built_models.tiny_model_dir("evaluator_clip", cache))
     else:
         name = metrics.evaluator_clip
         pretrained = metrics.evaluator_pretrained or (EVALUATORS["default"][1] if models.profile == "default"
@@ -125,7 +125,7 @@ def _stylegan2_generator(value: str, profile: str, cache: Path | None) -> str:
         if profile != "tiny":
             raise HarnessError("models.generator=stylegan2_ada needs a network pickle: --set "
                                "models.generator=stylegan2_ada:PATH/network-snapshot-NNNNNN.pkl")
-        return STYLEGAN2_PREFIX + str(tiny.tiny_model_dir("stylegan2", cache) / tiny.STYLEGAN2_PICKLE)
+        return STYLEGAN2_PREFIX + str(built_models.tiny_model_dir("stylegan2", cache) / built_models.STYLEGAN2_PICKLE)
     if value.startswith(STYLEGAN2_PREFIX) or value.endswith(".pkl"):
         path = value[len(STYLEGAN2_PREFIX):] if value.startswith(STYLEGAN2_PREFIX) else value
         return STYLEGAN2_PREFIX + str(Path(path).expanduser().absolute())

@@ -41,7 +41,7 @@ from harness.critics.base import Features
 TARGETS = ("one_class", "mixture", "photo")
 OBJECTIVES = ("text_image", "image_real", "region_word", "word_label")  # the roles, named as the critics they play
 HELD_OUT = ("pixels", "judge")
-PHOTO = Path(__file__).resolve().parents[1] / "models" / "probe_photos" / "chelsea.jpg"
+PHOTO = Path(__file__).resolve().parents[1] / "probe" / "photos" / "chelsea.jpg"
 LAYOUT = 4  # the coarse-layout objective compares 4 x 4 average-pooled images
 
 

@@ -1,4 +1,5 @@
-"""The `tiny` (and `random` words) profile: small seeded models written in the real file formats.
+"""The builders of harness.tiny: the `tiny` profile's small seeded models (and the `random` profile's random words),
+written in the real file formats.
 
 Each builder seeds torch, builds a small real model with the library's own classes, and saves it
 the way the real weights are distributed, so the same loaders read it back:
@@ -17,19 +18,15 @@ the way the real weights are distributed, so the same loaders read it back:
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import string
-import tempfile
 from pathlib import Path
 
 import torch
 
-TINY_VERSION = "tiny-v2"  # v2: the classifier is calibrated on the tiny generator's images
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
-CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+from harness.models import cache, diffusion
+from harness.models.classifier import IMAGENET_MEAN, IMAGENET_STD, make_vgg
+from harness.models.hub import CLIP_MEAN, CLIP_STD, clip_processor
+
 
 TINY_CLIP_CFG = {
     "embed_dim": 32,
@@ -49,74 +46,23 @@ TINY_BIGGAN_CFG = {"output_dim": 32, "z_dim": 16, "class_embed_dim": 16, "channe
 TINY_STYLEGAN2_CFG = {"z_dim": 32, "c_dim": 0, "w_dim": 32, "img_resolution": 32, "img_channels": 3,
                       "mapping_kwargs": {"num_layers": 2},
                       "synthesis_kwargs": {"channel_base": 512, "channel_max": 32, "conv_clamp": 256}}
-STYLEGAN2_PICKLE = "network-snapshot-000000.pkl"
 TINY_HF_CLIP = {"text_config": {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 2,
                                 "num_hidden_layers": 1, "max_position_embeddings": 77, "vocab_size": 49408},
                 "vision_config": {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 2,
                                   "num_hidden_layers": 1, "image_size": 32, "patch_size": 8},
                 "projection_dim": 24}
-VIT_H_14_HF_CLIP = {"text_config": {"hidden_size": 1024, "intermediate_size": 4096, "num_attention_heads": 16,
-                                    "num_hidden_layers": 24, "max_position_embeddings": 77, "vocab_size": 49408,
-                                    "hidden_act": "gelu"},
-                    "vision_config": {"hidden_size": 1280, "intermediate_size": 5120, "num_attention_heads": 16,
-                                      "num_hidden_layers": 32, "image_size": 224, "patch_size": 14,
-                                      "hidden_act": "gelu"},
-                    "projection_dim": 1024}
 TINY_HPS_CLIP_CFG = {  # the tiny HPSv2 judge's architecture (ViT-H-14's stand-in)
     "embed_dim": 24,
     "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "head_width": 16, "patch_size": 8},
     "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
 }
-TINY_HPS_FILE = "HPS_tiny_compressed.pt"
+BUILT = {"clip": "build_clip", "evaluator_clip": "build_evaluator_clip", "classifier": "build_classifier",
+         "words": "build_words", "generator": "build_generator", "stylegan2": "build_stylegan2",
+         "pickscore": "build_pickscore", "hpsv2_base": "build_hps_base", "hpsv2": "build_hps", "detector": "build_detector",
+         "diffusion": "build_diffusion", "random-words": "build_random_words"}  # component -> its builder here
 BERT_COMMON_WORDS = (
     "a an the on in of with at by to and is are lay lays lying sitting table cat dog street scene bus road "
     "double decker sunset skyline red blue green man woman car tree house sky water bird flower").split()
-
-
-def default_cache_dir() -> Path:
-    """Where the tiny models live: $HARNESS_CACHE or ~/.cache/harness."""
-    return Path(os.environ.get("HARNESS_CACHE", Path.home() / ".cache" / "harness"))
-
-
-def writable_cache(folder: Path) -> Path:
-    """`folder` (under $HARNESS_CACHE) created and writable, else one line saying what to set."""
-    from harness.errors import HarnessError
-
-    folder = Path(folder)
-    probe = folder
-    while not probe.exists() and probe.parent != probe:
-        probe = probe.parent
-    if probe.exists() and not probe.is_dir():
-        raise HarnessError(f"the model cache {folder} cannot be created: {probe} is a file, not a folder; set "
-                           "HARNESS_CACHE to a writable folder (default ~/.cache/harness)")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".probe-", dir=folder)
-        os.close(fd)
-        os.unlink(tmp)
-    except OSError as exc:
-        raise HarnessError(f"the model cache {folder} is not writable ({(exc.strerror or str(exc)).lower()}); set "
-                           "HARNESS_CACHE to a writable folder (default ~/.cache/harness)") from None
-    return folder
-
-
-def _atomic_dir(target: Path, build) -> Path:
-    """Build into a temporary folder beside `target`, then rename it into place (a cache that only holds models
-    already built may be read-only)."""
-    if target.is_dir():
-        return target
-    writable_cache(target.parent)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
-        build(tmp)
-        try:
-            os.rename(tmp, target)
-        except OSError:  # another process won the race: keep theirs
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
 
 
 def build_clip(folder: Path, cfg: dict | None = None, seed: int = 0) -> None:
@@ -132,25 +78,12 @@ def build_clip(folder: Path, cfg: dict | None = None, seed: int = 0) -> None:
     torch.save(model.state_dict(), folder / "open_clip_pytorch_model.bin")
 
 
-def make_vgg(cfg: dict) -> torch.nn.Module:
-    """torchvision's VGG class on a tiny layer config, with a small head in place of the 4096-wide one."""
-    from torch import nn
-    from torchvision.models.vgg import VGG, make_layers
-
-    model = VGG(make_layers(cfg["layers"], batch_norm=cfg["batch_norm"]), num_classes=cfg["num_classes"],
-                init_weights=False)
-    channels = [c for c in cfg["layers"] if c != "M"][-1]
-    model.classifier = nn.Sequential(nn.Linear(channels * 7 * 7, cfg["hidden"]), nn.ReLU(True), nn.Dropout(0.5),
-                                     nn.Linear(cfg["hidden"], cfg["num_classes"]))
-    return model
-
-
 def calibration_images(n: int = 512, seed: int = 0) -> torch.Tensor:
     """Images of the tiny BigGAN ([n, 3, 32, 32] in [0, 1]): half from one class each, half from a
     softmax mixture of classes, the two class vectors the search's genomes produce."""
     from pytorch_pretrained_biggan import BigGAN
 
-    net = BigGAN.from_pretrained(str(tiny_model_dir("generator"))).eval()
+    net = BigGAN.from_pretrained(str(cache.tiny_model_dir("generator"))).eval()
     g = torch.Generator().manual_seed(seed)
     z = torch.randn(n, net.config.z_dim, generator=g).clamp(-2, 2)
     one_hot = torch.nn.functional.one_hot(torch.randint(0, net.config.num_classes, (n // 2,), generator=g),
@@ -235,33 +168,7 @@ def build_stylegan2(folder: Path, cfg: dict | None = None, seed: int = 0) -> Non
                 p.fill_(0.1)
             if name.endswith("torgb.weight"):
                 p.mul_(0.5)  # fewer saturated pixels
-    write_network_pickle(folder / STYLEGAN2_PICKLE, net)
-
-
-def write_clip_tokenizer(folder: Path) -> None:
-    """CLIP's BPE tokenizer files for transformers (vocab.json, merges.txt), written from the BPE vocabulary
-    open_clip ships, so a CLIPTokenizer exists offline; special tokens under transformers' names."""
-    from open_clip.tokenizer import SimpleTokenizer
-
-    bpe = SimpleTokenizer()
-    names = {"<start_of_text>": "<|startoftext|>", "<end_of_text>": "<|endoftext|>"}
-    vocab = {names.get(token, token): i for token, i in bpe.encoder.items()}
-    (folder / "vocab.json").write_text(json.dumps(vocab))
-    merges = sorted(bpe.bpe_ranks.items(), key=lambda kv: kv[1])
-    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(" ".join(pair) for pair, _ in merges) + "\n")
-
-
-def clip_processor(folder: Path, size: int):
-    """A CLIPProcessor (CLIP's tokenizer, CLIP's image settings at `size`), saved to `folder`."""
-    from transformers import CLIPImageProcessor, CLIPProcessor, CLIPTokenizer
-
-    write_clip_tokenizer(folder)
-    tokenizer = CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"))
-    images = CLIPImageProcessor(size={"shortest_edge": size}, crop_size={"height": size, "width": size},
-                                image_mean=list(CLIP_MEAN), image_std=list(CLIP_STD), resample=3)
-    processor = CLIPProcessor(image_processor=images, tokenizer=tokenizer)
-    processor.save_pretrained(folder)
-    return processor
+    write_network_pickle(folder / cache.STYLEGAN2_PICKLE, net)
 
 
 def build_pickscore(folder: Path) -> None:
@@ -273,16 +180,6 @@ def build_pickscore(folder: Path) -> None:
     clip_processor(folder, TINY_HF_CLIP["vision_config"]["image_size"])
 
 
-def random_pickscore(cache_dir: Path | None = None):
-    """PickScore's architecture (ViT-H-14 as a transformers CLIPModel) with random weights, and its processor."""
-    from transformers import CLIPConfig, CLIPModel, CLIPProcessor
-
-    root = Path(cache_dir) if cache_dir else default_cache_dir()
-    folder = _atomic_dir(root / "random-v1" / "pickscore-processor", lambda f: clip_processor(f, 224))
-    torch.manual_seed(0)
-    return CLIPModel(CLIPConfig(**VIT_H_14_HF_CLIP)).eval(), CLIPProcessor.from_pretrained(folder)
-
-
 def build_hps(folder: Path) -> None:
     """The tiny HPSv2 checkpoint: a file holding `state_dict` for the tiny HPS architecture (another seed
     than the architecture folder's own weights, as HPS's fine-tuned weights differ from the base CLIP's)."""
@@ -290,7 +187,7 @@ def build_hps(folder: Path) -> None:
 
     torch.manual_seed(5)
     model = open_clip.CLIP(**TINY_HPS_CLIP_CFG)
-    torch.save({"state_dict": model.state_dict()}, folder / TINY_HPS_FILE)
+    torch.save({"state_dict": model.state_dict()}, folder / cache.TINY_HPS_FILE)
 
 
 TINY_DETECTOR = {"backbone": {"image_size": 64, "patch_size": 4, "embed_dim": 16, "depths": [1, 1, 1, 1],
@@ -300,54 +197,44 @@ TINY_DETECTOR = {"backbone": {"image_size": 64, "patch_size": 4, "embed_dim": 16
                            "num_queries": 16}}
 
 
-def detector_config(backbone: dict, model: dict):
-    """A Mask2Former config over a Swin backbone with COCO's 80 instance classes (GenEval's names)."""
-    from transformers import Mask2FormerConfig, SwinConfig
-
-    from harness.config.requirements import COCO_CLASSES
-
-    swin = SwinConfig(**backbone, out_features=["stage1", "stage2", "stage3", "stage4"])
-    return Mask2FormerConfig(backbone_config=swin.to_dict(), **model, id2label=dict(enumerate(COCO_CLASSES)),
-                             label2id={n: i for i, n in enumerate(COCO_CLASSES)})
-
-
 def build_detector(folder: Path) -> None:
     """A tiny Mask2Former (Swin backbone, COCO's 80 classes) and its image processor, with save_pretrained."""
     from transformers import Mask2FormerForUniversalSegmentation, Mask2FormerImageProcessor
+
+    from harness.judges.detector import detector_config
 
     torch.manual_seed(6)
     Mask2FormerForUniversalSegmentation(detector_config(**TINY_DETECTOR)).save_pretrained(folder)
     Mask2FormerImageProcessor(size={"shortest_edge": 64, "longest_edge": 128}, size_divisor=32).save_pretrained(folder)
 
 
-def random_detector():
-    """GenEval's detector architecture (Mask2Former, Swin-S, 100 queries, COCO's 80 classes) with random
-    weights, and the image processor of the COCO instance checkpoints (shortest edge 384)."""
-    from transformers import Mask2FormerForUniversalSegmentation, Mask2FormerImageProcessor
-
-    torch.manual_seed(0)
-    swin_s = {"image_size": 384, "patch_size": 4, "embed_dim": 96, "depths": [2, 2, 18, 2], "num_heads": [3, 6, 12, 24],
-              "window_size": 12}
-    net = Mask2FormerForUniversalSegmentation(detector_config(swin_s, {"num_queries": 100})).eval()
-    return net, Mask2FormerImageProcessor(size={"shortest_edge": 384, "longest_edge": 1333}, size_divisor=32)
-
-
-BUILDERS = {"clip": build_clip, "evaluator_clip": lambda f: build_clip(f, TINY_EVALUATOR_CLIP_CFG, seed=1),
-            "classifier": build_classifier, "words": build_words, "generator": build_generator,
-            "stylegan2": build_stylegan2, "pickscore": build_pickscore,
-            "hpsv2_base": lambda f: build_clip(f, TINY_HPS_CLIP_CFG, seed=4), "hpsv2": build_hps,
-            "detector": build_detector, "diffusion": lambda f: __import__("harness.models.diffusion",
-                                                                          fromlist=["build_tiny"]).build_tiny(f)}
+TINY_UNET = dict(sample_size=8, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(16, 32),
+                 down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D",
+                                                                                         "CrossAttnUpBlock2D"),
+                 cross_attention_dim=32, attention_head_dim=4, norm_num_groups=8)
+TINY_VAE = dict(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(8, 16, 16), layers_per_block=1,
+                down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3, norm_num_groups=8,
+                sample_size=32)
+TINY_TEXT = dict(hidden_size=32, intermediate_size=64, num_attention_heads=2, num_hidden_layers=1, vocab_size=49408,
+                 max_position_embeddings=77)
 
 
-def tiny_model_dir(component: str, cache_dir: Path | None = None) -> Path:
-    """Folder of one tiny model, built and written on first use."""
-    root = Path(cache_dir) if cache_dir else default_cache_dir()
-    return _atomic_dir(root / TINY_VERSION / component, BUILDERS[component])
+def build_diffusion(folder: Path) -> None:
+    """The tiny pipeline (32 px images from 4 x 8 x 8 noise), written with save_pretrained."""
+    import shutil
+
+    diffusion.build_pipeline(folder, TINY_UNET, TINY_VAE, TINY_TEXT, seed=7).save_pretrained(folder)
+    shutil.rmtree(folder / ".tokenizer", ignore_errors=True)
 
 
-def random_words_dir(cache_dir: Path | None = None) -> Path:
-    """A BERT-base-sized random model with the tiny character vocabulary (the real vocabulary is a download)."""
-    root = Path(cache_dir) if cache_dir else default_cache_dir()
-    return _atomic_dir(root / "random-v1" / "words",
-                       lambda f: build_words(f, hidden=768, layers=12, heads=12, intermediate=3072))
+def build_evaluator_clip(folder: Path) -> None:
+    """The tiny profile's held-out CLIPScore judge: another width and seed than the search's CLIP."""
+    build_clip(folder, TINY_EVALUATOR_CLIP_CFG, seed=1)
+
+
+def build_hps_base(folder: Path) -> None:
+    build_clip(folder, TINY_HPS_CLIP_CFG, seed=4)
+
+
+def build_random_words(folder: Path) -> None:
+    build_words(folder, hidden=768, layers=12, heads=12, intermediate=3072)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-PHOTOS = Path(__file__).resolve().parent / "probe_photos"
+PHOTOS = Path(__file__).resolve().parent / "photos"
 CAPTIONS = {"chelsea": "a photo of a cat", "coffee": "a photo of a cup of coffee",
             "astronaut": "a photo of an astronaut in a space suit"}
 DISTRACTORS = ["a photo of an airliner", "a photo of a red car"]
