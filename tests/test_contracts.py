@@ -133,3 +133,19 @@ def test_python_m_harness_cli_main_lists_the_commands_as_python_m_harness_does()
     for module in ("harness", "harness.cli.main"):
         proc = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0 and "ablate" in proc.stdout and "regress" in proc.stdout, (module, proc.stdout)
+
+
+def test_a_critic_no_method_optimises_is_reported_as_scored_only():
+    from harness.report.markdown import _summary, scored_only
+
+    manifest = {"methods": {"clip_single": {"objectives": ["text_image"]},
+                            "four_objective": {"objectives": ["text_image", "image_real", "region_word",
+                                                              "word_label"]}}}
+    critics = ["text_image", "image_real", "region_word", "word_label", "colorfulness"]
+    assert scored_only(manifest, critics) == ["colorfulness"]
+    import pandas as pd
+
+    archive = pd.DataFrame([{"method": "clip_single", "selected": True, **{c: 0.5 for c in critics}}])
+    text = "\n".join(_summary(archive, None, ["clip_single"], critics, ["colorfulness"]))
+    assert "colorfulness ↑ (scored only)" in text and "Scored only: colorfulness" in text
+    assert "text_image ↑ (scored only)" not in text

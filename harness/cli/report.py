@@ -53,7 +53,7 @@ def report(
 
         archive, metrics = under_pick(rundir.read_manifest(), archive, metrics, pick)
     console.print(summary_table(archive, title=f"images picked by {pick or 'each method'}, mean [95 % CI over "
-                                               "captions]", metrics=metrics))
+                                               "captions]", metrics=metrics, manifest=manifest))
     if metrics:
         console.print(metrics_table(metrics))
         for line in answer_lines(metrics):

@@ -69,7 +69,8 @@ def run(
     from harness.cli.tables import answer_lines, metrics_table, summary_table
 
     console.print(summary_table(result.archive, title=f"{loaded.name}: selected images, mean [95 % CI over captions]",
-                                metrics=result.metrics))
+                                metrics=result.metrics,
+                                manifest={"methods": {m.name: {"objectives": list(m.objectives)} for m in loaded.methods}}))
     if result.metrics is not None:
         console.print(metrics_table(result.metrics))
         for line in answer_lines(result.metrics):

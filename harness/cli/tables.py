@@ -9,16 +9,20 @@ from harness.report.format import fmt, n_of
 from harness.rundir.archive import score_columns
 
 
-def summary_table(archive: pd.DataFrame, title: str, metrics: dict | None = None) -> Table:
+def summary_table(archive: pd.DataFrame, title: str, metrics: dict | None = None, manifest: dict | None = None
+                  ) -> Table:
     """In-loop critics per method: metrics.json's entries (mean [95 % CI over captions]) where there are
-    metrics, else the mean over the selected images."""
+    metrics, else the mean over the selected images; a critic no method optimises is marked scored only."""
+    from harness.report.markdown import scored_only
+
     table = Table(title=title + " (in-loop critics: the scores the search optimised)")
     table.add_column("method", overflow="fold", min_width=8)
     if archive.empty:
         return table
-    critics = score_columns(archive)
+    critics = score_columns(archive, manifest)
+    only = scored_only(manifest, critics) if manifest else []
     for name in critics:
-        table.add_column(f"{name} ↑", justify="right", overflow="fold")
+        table.add_column(f"{name} ↑" + (" (scored only)" if name in only else ""), justify="right", overflow="fold")
     table.add_column("N (captions × seeds)", justify="right")
     sel = archive[archive["selected"]]
     for method, group in sel.groupby("method", sort=False):

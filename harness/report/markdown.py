@@ -78,7 +78,8 @@ class ReportContext:
 
 
 def render_summary(section, r: ReportContext) -> list[str]:
-    return ["## Summary", ""] + _summary(r.archive, r.metrics, r.methods, r.critics) + _cost(r.manifest, r.methods)
+    return ["## Summary", ""] + _summary(r.archive, r.metrics, r.methods, r.critics, scored_only(r.manifest, r.critics)) \
+        + _cost(r.manifest, r.methods)
 
 
 def render_answer(section, r: ReportContext) -> list[str]:
@@ -275,10 +276,18 @@ def _meta(manifest: dict, metrics: dict | None, pick: str | None = None) -> list
     return lines + [""]
 
 
-def _summary(archive: pd.DataFrame, metrics: dict | None, methods: list[str], critics: list[str]) -> list[str]:
-    """Two tables that are never mixed: the in-loop critics (circular evidence: the search optimised them)
-    and the held-out judges (CLIPScore, the panel) with FID/KID."""
-    in_loop = ["method", *[f"{n} ↑" for n in critics], "in-loop CLIPScore ↑", "N (captions × seeds)"]
+def scored_only(manifest: dict, critics: list[str]) -> list[str]:
+    """The run's critics no method optimises (a plugin critic scored beside the objectives)."""
+    objectives = {o for spec in manifest.get("methods", {}).values() for o in spec.get("objectives", [])}
+    return [c for c in critics if c not in objectives]
+
+
+def _summary(archive: pd.DataFrame, metrics: dict | None, methods: list[str], critics: list[str],
+             only_scored: list[str] = ()) -> list[str]:
+    """Two tables that are never mixed: the in-loop critics (circular evidence: the search optimised them; a critic
+    no method optimises is marked scored only) and the held-out judges (CLIPScore, the panel) with FID/KID."""
+    in_loop = ["method", *[f"{n} ↑" + (" (scored only)" if n in only_scored else "") for n in critics],
+               "in-loop CLIPScore ↑", "N (captions × seeds)"]
     rows, unreliable = [], []
     for m in methods:
         if metrics and m in metrics["methods"]:
@@ -290,7 +299,9 @@ def _summary(archive: pd.DataFrame, metrics: dict | None, methods: list[str], cr
             rows.append([m, *[f"{sel[n].mean():.3f}" for n in critics], "—", len(sel)])
     lines = ["### In-loop critics", "",
              "The scores the search optimised (circular evidence: a method that optimises a critic wins on it by "
-             "construction); mean of caption means [95 % interval over captions].", "", md_table(in_loop, rows), ""]
+             "construction); mean of caption means [95 % interval over captions]."
+             + (f" Scored only: {', '.join(only_scored)}, which every image was scored by but no method of this run "
+                "optimised." if only_scored else ""), "", md_table(in_loop, rows), ""]
     if not metrics:
         return lines
     judges = metrics.get("judges", {})
