@@ -18,5 +18,9 @@ class ConfigError(HarnessError):
     """A config file, field or override is invalid."""
 
 
+class PluginError(HarnessError):
+    """A plugin misbehaved (raised, exited, or returned what its contract does not allow): the message names it."""
+
+
 class WeightsMissingError(HarnessError):
     """Model weights are not in the local caches and cannot be downloaded here."""

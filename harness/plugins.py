@@ -27,6 +27,13 @@ def entry_points(group: str) -> dict[str, metadata.EntryPoint]:
     return {ep.name: ep for ep in metadata.entry_points(group=group)}
 
 
+def _raised(exc: BaseException) -> str:
+    """What an import did, in words ('called sys.exit(3)', 'ValueError: ...')."""
+    if isinstance(exc, SystemExit):
+        return f"called sys.exit({exc.code!r})"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _file_record(obj, module_name: str | None = None) -> dict:
     """The plugin's own module and source file with its sha256: the module the reference names (an object made
     from a harness class, e.g. a MetricSection instance, is the plugin's, not harness's), else the object's."""
@@ -53,9 +60,9 @@ def load(reference: str, group: str, what: str, option: str):
         ep = points[reference]
         try:
             obj = ep.load()
-        except Exception as exc:  # whatever the plugin's import raises: one line
+        except (Exception, SystemExit) as exc:  # whatever the plugin's import raises or exits with: one line
             raise HarnessError(f"{option}: the {what} plugin {reference!r} (entry point {ep.value} of {group}) fails "
-                               f"to import: {type(exc).__name__}: {exc}; fix or uninstall that package") from None
+                               f"to import: {_raised(exc)}; fix or uninstall that package") from None
         dist = getattr(ep, "dist", None)
         source = {"reference": reference, "entry_point": f"{group}:{ep.name}={ep.value}",
                   "distribution": getattr(dist, "name", None), "version": getattr(dist, "version", None),
@@ -74,9 +81,9 @@ def load(reference: str, group: str, what: str, option: str):
                                "folder on PYTHONPATH or install it") from None
         raise HarnessError(f"{option}: the {what} plugin module {module_name!r} fails to import: "
                            f"ModuleNotFoundError: {exc}") from None
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise HarnessError(f"{option}: the {what} plugin module {module_name!r} fails to import: "
-                           f"{type(exc).__name__}: {exc}") from None
+                           f"{_raised(exc)}") from None
     obj = module
     for part in attribute.split("."):
         obj = getattr(obj, part, None)

@@ -49,6 +49,19 @@ def check_inputs(suite, out: Path, system=None) -> None:
     if system is None:  # every missing weight (the evaluator's too) in one line, before the directory is touched
         check_models(suite.run.models, suite.run.metrics)
     check_metrics(suite.run.metrics, suite.run.models)
+    probe_judge_plugins(suite)
+
+
+def probe_judge_plugins(suite) -> None:
+    """Load every plugin judge and score two images: its faults are one line before the first job, not after all."""
+    from harness.judges.panel import JUDGES, probe
+    from harness.metrics.compute import load_judges
+
+    plugins = [e for e in suite.run.metrics.panel() if e.name not in JUDGES]
+    if plugins:
+        judges, _ = load_judges(plugins, suite.run.models, suite.run.device, suite.run.metrics)
+        for judge in judges.values():
+            probe(judge)
 
 
 def refuse_another_run(rundir: RunDir, suite) -> dict | None:

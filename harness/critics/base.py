@@ -113,7 +113,12 @@ class Critic(ABC):
             features = self.features(images)
         elif features.images is not images:
             raise ValueError(f"{self.name}: features were computed for other images")
-        out = self._score(features, context).float().cpu()
+        out = self._score(features, context)
+        if not torch.is_tensor(out):
+            raise TypeError(f"{self.name}: _score returned {type(out).__name__}, not a float tensor [B]")
+        if not out.is_floating_point():
+            raise TypeError(f"{self.name}: _score returned a {out.dtype} tensor, not a float tensor [B]")
+        out = out.float().cpu()
         if out.shape != (images.shape[0],):
             raise RuntimeError(f"{self.name}: expected {images.shape[0]} scores, got {tuple(out.shape)}")
         return out

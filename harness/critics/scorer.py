@@ -5,6 +5,15 @@ import numpy as np
 import torch
 
 from harness.critics.base import CaptionContext, Critic, Features, crop_boxes
+from harness.errors import PluginError
+
+
+def _what(exc: BaseException) -> str:
+    """What a plugin did, in words: 'called sys.exit(3)' or 'ValueError: message'."""
+    if isinstance(exc, SystemExit):
+        return f"called sys.exit({exc.code!r})"
+    text = " ".join(str(exc).split())[:300]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class Scorer:
@@ -14,8 +23,10 @@ class Scorer:
     pass per crop. Per caption: the text encodings, cached in the CaptionContext.
     """
 
-    def __init__(self, critics: dict[str, Critic], clip, classifier, grid: int, center: bool):
+    def __init__(self, critics: dict[str, Critic], clip, classifier, grid: int, center: bool,
+                 plugins: dict[str, str] | None = None):
         self.critics = critics
+        self.plugins = dict(plugins or {})  # critic name -> the plugin reference that gave it (its faults are named)
         self.clip = clip
         self.classifier = classifier
         self.grid = grid
@@ -34,12 +45,20 @@ class Scorer:
         from harness.critics import critic_specs, resolve
 
         cfg = resolve(cfg)
-        critics = {}
+        critics, plugins = {}, {}
         for spec in critic_specs(cfg.plugins):
-            critic = spec.load().build(models, cfg.sections[spec.name])
+            if spec.source:
+                plugins[spec.name] = spec.source.get("reference") or spec.name
+                try:
+                    critic = spec.load().build(models, cfg.sections[spec.name])
+                except (Exception, SystemExit) as exc:
+                    raise PluginError(f"the critic plugin {plugins[spec.name]!r} fails to build: {_what(exc)}; fix it "
+                                      "or leave it out of critics.plugins") from None
+            else:
+                critic = spec.load().build(models, cfg.sections[spec.name])
             critic.name = spec.name
             critics[spec.name] = critic
-        return cls(critics, models.clip, models.classifier, cfg.region_word.grid, cfg.region_word.center)
+        return cls(critics, models.clip, models.classifier, cfg.region_word.grid, cfg.region_word.center, plugins)
 
     def context(self, caption: str) -> CaptionContext:
         """The caption's context, built once per caption."""
@@ -65,11 +84,37 @@ class Scorer:
         out = {}
         for name, critic in self.critics.items():
             with phase(timer, f"{name} (text, scoring)"):
+                if name in self.plugins:
+                    out[name] = self._plugin_scores(name, critic, images, ctx, features)
+                    continue
                 out[name] = critic.score(images, ctx, features).double().numpy()
             if not np.isfinite(out[name]).all():
                 raise RuntimeError(f"critic {name} gave {int((~np.isfinite(out[name])).sum())} non-finite score(s); "
                                    "its settings or models produce NaN/inf (a score must be a finite number)")
         return out
+
+    def _plugin_scores(self, name: str, critic: Critic, images, ctx, features) -> np.ndarray:
+        """A plugin critic's scores, checked against its contract: whatever it raises, exits with or returns out of
+        contract (not a float tensor [B], not finite, outside its declared score_range) is one PluginError naming
+        the plugin and what it did."""
+        ref = self.plugins[name]
+        try:
+            scores = critic.score(images, ctx, features).double().numpy()
+        except (Exception, SystemExit) as exc:
+            raise PluginError(f"the critic plugin {ref!r} failed while scoring {len(images)} image(s): {_what(exc)}; "
+                              "fix it or leave it out of critics.plugins") from None
+        bad = ~np.isfinite(scores)
+        if bad.any():
+            raise PluginError(f"the critic plugin {ref!r} returned {int(bad.sum())} non-finite score(s) of "
+                              f"{len(scores)} (first: {scores[bad][0]}); a score must be a finite number")
+        lo, hi = critic.score_range
+        slack = 1e-6 * (hi - lo)
+        outside = (scores < lo - slack) | (scores > hi + slack)
+        if outside.any():
+            raise PluginError(f"the critic plugin {ref!r} returned {scores[outside][0]:.6g}, outside its declared "
+                              f"score_range ({lo}, {hi}) ({int(outside.sum())} of {len(scores)} scores); fix the "
+                              "score or its score_range")
+        return scores
 
 
 __all__ = ["CaptionContext", "Critic", "Features", "Scorer", "crop_boxes"]

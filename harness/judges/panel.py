@@ -31,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from harness.errors import WeightsMissingError
+from harness.errors import PluginError, WeightsMissingError
 from harness.models.backbone import ImageBackbone
 from harness.models.hub import hf_file, hf_folder, to_pil
 from harness.models.preprocess import Preprocess
@@ -299,6 +299,65 @@ def judge_spec(name: str, option: str = "metrics.evaluators") -> JudgeSpec:
 
     check(obj, "judge", name, option)
     return JudgeSpec(name, obj.load, getattr(obj, "files", None), source=source)
+
+
+class CheckedJudge:
+    """A plugin judge held to its contract: what its load or score raises or exits with, and scores that are not one
+    number per image (NaN allowed: not applicable), infinite, or outside its declared score_range, are one PluginError
+    naming the plugin."""
+
+    def __init__(self, name: str, reference: str, load):
+        self.name, self.reference = name, reference
+        try:
+            self.inner = load()
+        except (Exception, SystemExit) as exc:
+            raise PluginError(f"the judge plugin {reference!r} fails to load: {_what(exc)}; fix it or leave it out of "
+                              "metrics.evaluators") from None
+        for member, ok in (("id", lambda v: isinstance(v, str) and v), ("score_range", _finite_range)):
+            if not ok(getattr(self.inner, member, None)):
+                raise PluginError(f"the judge plugin {reference!r} loads an object whose `{member}` is "
+                                  f"{getattr(self.inner, member, None)!r}: it needs id (a str) and score_range (low, high)")
+        self.id, self.score_range = self.inner.id, tuple(self.inner.score_range)
+
+    def score(self, images, captions) -> np.ndarray:
+        try:
+            out = self.inner.score(images, captions)
+            scores = np.asarray(out.detach().cpu() if torch.is_tensor(out) else out, dtype=np.float64)
+        except (Exception, SystemExit) as exc:
+            raise PluginError(f"the judge plugin {self.reference!r} failed while scoring {len(images)} image(s): "
+                              f"{_what(exc)}; fix it or leave it out of metrics.evaluators") from None
+        if scores.shape != (len(images),):
+            raise PluginError(f"the judge plugin {self.reference!r} returned {scores.shape[0] if scores.ndim else 0} "
+                              f"score(s) of shape {scores.shape} for {len(images)} image(s): one number per image")
+        lo, hi = self.score_range
+        slack = 1e-6 * (hi - lo)
+        bad = np.isinf(scores) | (np.isfinite(scores) & ((scores < lo - slack) | (scores > hi + slack)))
+        if bad.any():
+            raise PluginError(f"the judge plugin {self.reference!r} returned {scores[bad][0]:.6g}, outside its declared "
+                              f"score_range ({lo}, {hi}) ({int(bad.sum())} of {len(scores)} scores); fix the score or "
+                              "its score_range")
+        return scores
+
+
+def _finite_range(value) -> bool:
+    from harness.contracts import CONTRACTS
+
+    return next(m for m in CONTRACTS["critic"] if m.name == "score_range").check(value)
+
+
+def _what(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"called sys.exit({exc.code!r})"
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+
+
+PROBE_CAPTION = "a photo of a cat on a table."
+
+
+def probe(judge, size: int = 32) -> None:
+    """Score two plain images with `judge` (a CheckedJudge): its faults show before any job runs."""
+    images = torch.stack([torch.full((3, size, size), 0.25), torch.linspace(0, 1, 3 * size * size).reshape(3, size, size)])
+    judge.score(images, [PROBE_CAPTION] * 2)
 
 
 def load_panel_judge(name: str, profile: str, model: str | None = None, pretrained: str | None = None,

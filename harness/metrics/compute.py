@@ -296,9 +296,14 @@ def load_judges(entries: list, models: ModelsConfig, device: str, cfg: MetricsCo
     for e in entries:
         spec = judge_spec(e.name)
         extra = {"metrics": cfg} if spec.wants_metrics and cfg is not None else {}
-        judges[e.name] = spec.load(e.model, e.pretrained, models.profile, device, cache, **extra)
-        if spec.source:
+        if spec.source:  # a plugin is held to its contract (harness.judges.panel.CheckedJudge)
+            from harness.judges.panel import CheckedJudge
+
+            judges[e.name] = CheckedJudge(e.name, spec.source.get("reference") or e.name,
+                                          lambda: spec.load(e.model, e.pretrained, models.profile, device, cache, **extra))
             sources[e.name] = spec.source
+        else:
+            judges[e.name] = spec.load(e.model, e.pretrained, models.profile, device, cache, **extra)
     return judges, sources
 
 

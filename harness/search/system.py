@@ -32,7 +32,20 @@ def build_system(cfg: RunConfig, models: Models | None = None) -> System:
     generator = make_generator(models, cfg.generator, cfg.device)
     generator.precision = cfg.precision
     check_budget(cfg, generator, models.clip)
-    return System(cfg, models, generator, Scorer.from_models(models, cfg.critics))
+    scorer = Scorer.from_models(models, cfg.critics)
+    if scorer.plugins:  # a plugin critic's faults show on two images, before any job
+        probe_plugins(generator, scorer)
+    return System(cfg, models, generator, scorer)
+
+
+PROBE_CAPTION = "a photo of a cat on a table."
+
+
+def probe_plugins(generator, scorer) -> None:
+    """Score two images of the generator with every critic: a plugin critic that raises, exits or returns out of
+    its contract (shape, finite, declared range) is one PluginError naming it before the first job runs."""
+    images = generator.decode(generator.initial_latents(2, 0))
+    scorer.score(images, PROBE_CAPTION)
 
 
 def generation_bytes(cfg: RunConfig, generator, clip) -> int:
