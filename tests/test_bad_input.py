@@ -97,6 +97,20 @@ def cases(world):
     (photos_torn / "coffee.jpg").write_bytes((photos_torn / "coffee.jpg").read_bytes()[:200])
     a_file = root / "a_file"
     a_file.write_text("not a cache folder")
+    for name in ("folder_yaml", "loop_yaml", "folder_captions", "fifo_captions", "manifest_only"):
+        shutil.rmtree(root / name, ignore_errors=True)  # cases() is called once per test on the same world
+    kinds = {name: make_suite(root / name) for name in ("folder_yaml", "loop_yaml", "folder_captions", "fifo_captions")}
+    (kinds["folder_yaml"] / "suite.yaml").unlink()
+    (kinds["folder_yaml"] / "suite.yaml").mkdir()
+    (kinds["loop_yaml"] / "suite.yaml").unlink()
+    (kinds["loop_yaml"] / "suite.yaml").symlink_to("suite.yaml")
+    (kinds["folder_captions"] / "captions.yaml").unlink()
+    (kinds["folder_captions"] / "captions.yaml").mkdir()
+    (kinds["fifo_captions"] / "captions.yaml").unlink()
+    os.mkfifo(kinds["fifo_captions"] / "captions.yaml")
+    kinds["manifest_only"] = root / "manifest_only"
+    kinds["manifest_only"].mkdir(exist_ok=True)
+    shutil.copy(run / "manifest.json", kinds["manifest_only"] / "manifest.json")
     sg2_dir = root / "sg2_dir"
     sg2_dir.mkdir(exist_ok=True)
     long_id = "c" * 300
@@ -263,6 +277,27 @@ def cases(world):
          False),
         ("ablate without a sweep", ["ablate", suite, "--set", "search.population=4", "--out", out],
          "needs a swept field", False),
+        ("suite.yaml that is a folder", ["run", kinds["folder_yaml"], "--out", out],
+         "suite.yaml: a folder, not a suite.yaml file", False),
+        ("suite.yaml that is a symlink loop", ["run", kinds["loop_yaml"], "--out", out], "a symbolic link that loops",
+         False),
+        ("captions that are a folder", ["run", kinds["folder_captions"], "--out", out],
+         "captions.yaml: a folder, not a captions file", False),
+        ("captions that are a FIFO", ["run", kinds["fifo_captions"], "--out", out], "a FIFO (named pipe)", False),
+        ("--device gpu", ["run", suite, "--out", out, "--device", "gpu"], "--device: must be cpu, cuda", False),
+        ("--models huge", ["run", suite, "--out", out, "--models", "huge"], "--models: must be one of default", False),
+        ("--models and --set disagree", ["search", "a cat", "--models", "default", "--set", "models.profile=tiny",
+                                         "--out", out], "--models default and --set models.profile=tiny disagree",
+         False),
+        ("power on a manifest alone", ["power", kinds["manifest_only"]], "no archive.parquet", False),
+        ("leave-one-out with a sweep", ["ablate", suite, "--leave-one-out", "four_objective", "--set",
+                                        "critics.image_real.temperature=0.5,1", "--out", out],
+         "a swept value (KEY=V1,V2) does not apply", False),
+        ("diffusion: with an empty id", ["search", "a cat", "--models", "tiny", "--set", "models.generator=diffusion:",
+                                         "--out", out], "the id after 'diffusion:' is empty", True),
+        ("diffusion:FOLDER without model_index.json", ["search", "a cat", "--models", "tiny", "--set",
+                                                      f"models.generator=diffusion:{no_yaml}", "--out", out],
+         "has no model_index.json", True),
         # these load torch (device checks, weights in the caches)
         ("no CUDA", ["run", suite, "--out", out, "--device", "cuda"], "no CUDA device", True),
         ("no cuda:3", ["search", "a cat", "--models", "tiny", "--device", "cuda:3", "--out", out], "cuda:3", True),

@@ -51,6 +51,7 @@ def run(tmp_path, module: str, source: str, *argv):
                           timeout=300)
 
 
+@pytest.mark.slow
 def test_a_critic_written_from_the_docs_alone_runs_first_time(tmp_path):
     proc = run(tmp_path, "bright", docs_critic(), "search", "a cat", "--set", "critics.plugins=[bright:Brightness]",
                "--out", tmp_path / "out", *TINY)

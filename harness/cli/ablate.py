@@ -92,6 +92,11 @@ def critic_ablation(suite, method, add, sets, out, methods, seeds, models, devic
 
     if methods:
         raise ConfigError("--methods does not apply with --leave-one-out/--add-critic: the variants are the methods")
+    swept = [s for s in sets if "," in s.split("=", 1)[-1] and not s.split("=", 1)[-1].strip().startswith(("[", "{"))]
+    if swept:
+        raise ConfigError(f"--set {swept[0]}: --leave-one-out/--add-critic run one configuration, so a swept value "
+                          "(KEY=V1,V2) does not apply; run the sweep as its own `harness ablate SUITE --set KEY=V1,V2`, "
+                          "or give one value")
     leave_one_out = method is not None
     if method is None:
         from harness.config.methods import DEFAULT_METHODS

@@ -27,6 +27,17 @@ def compute_and_show(rundir, cfg, device: str = "cpu", search_clip=None, referen
     return result
 
 
+def previous_metrics(rundir) -> dict | None:
+    """The metrics.json being replaced, for the plugins it recorded (None when absent or unreadable: it is recomputed
+    anyway, and a torn archive is reported first)."""
+    from harness.errors import HarnessError
+
+    try:
+        return rundir.read_metrics()
+    except HarnessError:
+        return None
+
+
 def check_plugins(manifest: dict, metrics: dict | None, sets: list[str]) -> None:
     """Every judge and metric section the run recorded that is not installed, named at once with how to install
     them and the --set that goes on without them (unless `sets` already changes those settings)."""
@@ -61,7 +72,7 @@ def metrics(
     from harness.rundir import existing_run
 
     rundir, manifest = existing_run(run_dir)
-    check_plugins(manifest, rundir.read_metrics(), set_ or [])
+    check_plugins(manifest, previous_metrics(rundir), set_ or [])
     cfg = metrics_config(manifest, set_ or [])
     from harness.models.device import check_device
 

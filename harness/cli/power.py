@@ -55,6 +55,11 @@ def power(
         raise ConfigError(f"--seeds {seeds}: must be >= 1")
     metrics = rundir.read_metrics()
     answer = (metrics or {}).get("answer")
+    if metrics is None and not rundir.archive_path().is_file():
+        raise ConfigError(f"{run_dir}: a manifest but no archive.parquet: no job of this run has finished; run or "
+                          "resume it (harness run SUITE --out this folder) first")
+    if metrics is None:
+        raise ConfigError(f"{run_dir}: no metrics.json; run `harness metrics {run_dir}` first")
     if not answer:
         raise ConfigError(f"{run_dir}: metrics.json has no answer section; run `harness metrics {run_dir}` first")
     if "skipped" in answer:

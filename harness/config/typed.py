@@ -189,6 +189,8 @@ def parse_set(assignment: str) -> tuple[str, Any]:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
+    if isinstance(value, dict) and len(value) == 1 and None in value.values() and not raw.strip().startswith("{"):
+        value = raw.strip()  # 'diffusion:' is the text it looks like, not the mapping {diffusion: None}
     if isinstance(value, str) and NUMBER.fullmatch(value.strip()):
         value = float(value) if any(c in value for c in ".eE") else int(value)  # 1e-3: YAML 1.1 reads it as text
     return key, value

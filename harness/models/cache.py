@@ -17,8 +17,9 @@ BUILDERS: dict[str, object] = {}  # component -> build(folder): filled by harnes
 
 
 def default_cache_dir() -> Path:
-    """Where the tiny models live: $HARNESS_CACHE or ~/.cache/harness."""
-    return Path(os.environ.get("HARNESS_CACHE", Path.home() / ".cache" / "harness"))
+    """Where the tiny models live: $HARNESS_CACHE or ~/.cache/harness (an empty HARNESS_CACHE is unset, never the
+    current folder)."""
+    return Path(os.environ.get("HARNESS_CACHE") or Path.home() / ".cache" / "harness")
 
 
 def writable_cache(folder: Path) -> Path:

@@ -118,8 +118,16 @@ def _stylegan2_generator(value: str, profile: str, cache: Path | None) -> str:
         from harness.models.diffusion import pipeline_id
 
         arg = value[len(DIFFUSION_PREFIX):] if value.startswith(DIFFUSION_PREFIX) else ""
+        if value.startswith(DIFFUSION_PREFIX) and not arg.strip():
+            raise HarnessError(f"models.generator={value}: the id after 'diffusion:' is empty; give diffusion:ORG/REPO "
+                               "or diffusion:FOLDER, or diffusion alone for the profile's pipeline")
         if arg and Path(arg).expanduser().exists():
-            arg = str(Path(arg).expanduser().absolute())
+            folder = Path(arg).expanduser()
+            if not (folder / "model_index.json").is_file():
+                raise HarnessError(f"models.generator={value}: {folder} has no model_index.json, so it is not a "
+                                   "diffusers pipeline folder; give the folder a pipeline's save_pretrained wrote, or "
+                                   "a Hugging Face id (diffusion:ORG/REPO)")
+            arg = str(folder.absolute())
         return DIFFUSION_PREFIX + pipeline_id(arg, profile)
     if value in (STYLEGAN2, STYLEGAN2_PREFIX):
         if profile != "tiny":

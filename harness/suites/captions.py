@@ -195,12 +195,34 @@ def importer(fmt: str | None, path: Path, where: str = "captions") -> Importer:
     return Importer(fmt, read, tuple(getattr(obj, "extensions", ()) or ()), source)
 
 
+def file_problem(path: Path, what: str) -> str:
+    """Why `path` is not a readable file, in words (not there, a folder, a symbolic-link loop, a FIFO...)."""
+    import os
+    import stat
+
+    if path.is_symlink() and not path.exists():
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:
+            return f"a symbolic link that loops; make it a {what} file"
+        except OSError:
+            return f"a symbolic link to {os.readlink(path)}, which does not exist"
+    if not path.exists():
+        return f"no {what} here" if what == "suite.yaml" else f"{what} file not found"
+    if path.is_dir():
+        return f"a folder, not a {what} file"
+    mode = path.stat().st_mode
+    kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else \
+        "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
+    return f"{kind}, not a {what} file"
+
+
 def load_captions(path: Path, fmt: str | None = None, category: list[str] = (), tag: list[str] = (),
                   sample: int | None = None, seed: int = 0, reader: Importer | None = None) -> list[Caption]:
     """Read captions, keep those in any of `category` and carrying any of `tag`, then sample."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"{path}: captions file not found")
+        raise ConfigError(f"{path}: {file_problem(path, 'captions')}")
     reader = reader or importer(fmt, path)
     try:
         captions = reader.read(path)

@@ -13,7 +13,7 @@ from harness.config.typed import apply_override, from_dict, read_yaml
 from harness.critics.caption_words import caption_words
 from harness.errors import ConfigError, HarnessError
 from harness.search.methods import load_method
-from harness.suites.captions import FORMATS, Caption, control_character, load_captions
+from harness.suites.captions import FORMATS, Caption, control_character, file_problem, load_captions
 
 
 SUITE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -92,7 +92,7 @@ def suite_file(path: Path) -> Path:
         raise ConfigError(f"{path}: suite folder not found; give a folder with a suite.yaml, e.g. suites/smoke")
     file = path / "suite.yaml"
     if not file.is_file():
-        raise ConfigError(f"{path}: no suite.yaml in this folder")
+        raise ConfigError(f"{file}: {file_problem(file, 'suite.yaml')}")
     return file
 
 
