@@ -97,7 +97,8 @@ def cases(world):
     (photos_torn / "coffee.jpg").write_bytes((photos_torn / "coffee.jpg").read_bytes()[:200])
     a_file = root / "a_file"
     a_file.write_text("not a cache folder")
-    for name in ("folder_yaml", "loop_yaml", "folder_captions", "fifo_captions", "manifest_only"):
+    for name in ("folder_yaml", "loop_yaml", "folder_captions", "fifo_captions", "manifest_only", "bomb_description",
+                 "big_captions"):
         shutil.rmtree(root / name, ignore_errors=True)  # cases() is called once per test on the same world
     kinds = {name: make_suite(root / name) for name in ("folder_yaml", "loop_yaml", "folder_captions", "fifo_captions")}
     (kinds["folder_yaml"] / "suite.yaml").unlink()
@@ -108,6 +109,19 @@ def cases(world):
     (kinds["folder_captions"] / "captions.yaml").mkdir()
     (kinds["fifo_captions"] / "captions.yaml").unlink()
     os.mkfifo(kinds["fifo_captions"] / "captions.yaml")
+    lols = "[" + ", ".join(["lol"] * 9) + "]"
+    chain = lambda key: "".join(f"  {key}{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]\n"  # noqa: E731
+                                for i in range(1, 10))
+    kinds["bomb_tags"] = r("bomb_tags", captions="- {id: c0, caption: a cat., tags: &a0 " + lols + "}\n" + "".join(
+        f"- {{id: c{i}, caption: a dog., tags: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]}\n" for i in range(1, 10)))
+    kinds["bomb_description"] = make_suite(root / "bomb_description")
+    text = (kinds["bomb_description"] / "suite.yaml").read_text()
+    (kinds["bomb_description"] / "suite.yaml").write_text(
+        "x-lols:\n  a0: &a0 " + lols + "\n" + chain("a") + "description: *a9\n" + text.replace("description:", "# "))
+    kinds["big_captions"] = make_suite(root / "big_captions")
+    (kinds["big_captions"] / "captions.yaml").write_text("- {id: cat, caption: a cat is lay on the table.}\n"
+                                                          + "# padding\n" * (17 * 2 ** 20 // 10))
+    kinds["long_caption"] = r("long_caption", captions="- {id: long, caption: " + "a" * 5000 + "}\n")
     kinds["manifest_only"] = root / "manifest_only"
     kinds["manifest_only"].mkdir(exist_ok=True)
     shutil.copy(run / "manifest.json", kinds["manifest_only"] / "manifest.json")
@@ -289,6 +303,14 @@ def cases(world):
         ("--models and --set disagree", ["search", "a cat", "--models", "default", "--set", "models.profile=tiny",
                                          "--out", out], "--models default and --set models.profile=tiny disagree",
          False),
+        ("an alias bomb under captions' tags", ["run", kinds["bomb_tags"], "--out", out],
+         "expand it to 4,412,961,566 nodes, more than the 100,000", False),
+        ("an alias bomb under a suite's description", ["run", kinds["bomb_description"], "--out", out],
+         "aliases (&anchor / *alias) expand it", False),
+        ("a 17 MB captions file", ["run", kinds["big_captions"], "--limit", "2", "--out", out],
+         "17.0 MB, over the 16 MB a captions file may be", False),
+        ("a caption of 5,000 characters", ["run", kinds["long_caption"], "--out", out],
+         "has 5,000 characters, over the 4,096 a caption may have", False),
         ("power on a manifest alone", ["power", kinds["manifest_only"]], "no archive.parquet", False),
         ("leave-one-out with a sweep", ["ablate", suite, "--leave-one-out", "four_objective", "--set",
                                         "critics.image_real.temperature=0.5,1", "--out", out],

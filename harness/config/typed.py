@@ -17,12 +17,33 @@ import yaml
 from harness.errors import ConfigError
 
 
+MAX_FILE_BYTES = 16 * 2 ** 20  # a suite, method or captions file (Parti's 1,632 prompts: 0.12 MB)
+MAX_EXPANDED_NODES = 100_000  # a YAML document's nodes with every alias expanded (GenEval's 553 captions: ~10,000)
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")  # 1e-3, 5E2, .5: YAML 1.1 reads some as text
 
 
 class UniqueKeyLoader(yaml.SafeLoader):
     """PyYAML's safe loader that refuses a mapping with a key twice (YAML says keys are unique; PyYAML keeps
-    the last silently)."""
+    the last silently) and a document whose aliases expand it past MAX_EXPANDED_NODES nodes (a "billion laughs":
+    a few lines of anchors that become gigabytes once anything walks them)."""
+
+    def compose_document(self):
+        node = super().compose_document()
+        sizes: dict[int, int] = {}
+
+        def expanded(n) -> int:  # nodes with every alias expanded, each shared node measured once
+            if id(n) not in sizes:
+                sizes[id(n)] = 1  # a recursive alias counts once, never loops
+                if isinstance(n, yaml.SequenceNode):
+                    sizes[id(n)] = 1 + sum(expanded(c) for c in n.value)
+                elif isinstance(n, yaml.MappingNode):
+                    sizes[id(n)] = 1 + sum(expanded(k) + expanded(v) for k, v in n.value)
+            return sizes[id(n)]
+        if node is not None and expanded(node) > MAX_EXPANDED_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"its aliases (&anchor / *alias) expand it to {expanded(node):,} nodes, more than the "
+                f"{MAX_EXPANDED_NODES:,} a suite or captions file may have; write the values out instead", node.start_mark)
+        return node
 
     def construct_mapping(self, node, deep=False):
         seen = {}
@@ -44,11 +65,22 @@ def load_yaml_text(text: str, where: str):
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{where}: malformed YAML{at}: {problem}") from None
+        kind = "YAML refused" if "aliases" in problem else "malformed YAML"
+        raise ConfigError(f"{where}: {kind}{at}: {problem}") from None
+
+
+def check_size(path: Path, what: str = "file") -> None:
+    """A suite, method or captions file over MAX_FILE_BYTES is refused before it is read, naming the limit."""
+    size = Path(path).stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: {size / 2 ** 20:.1f} MB, over the {MAX_FILE_BYTES // 2 ** 20} MB a {what} may be; "
+                          "split it into several suites (Parti's 1,632 prompts take 0.12 MB)")
 
 
 def read_text_utf8(path: Path) -> str:
-    """A text file as UTF-8; another encoding is one ConfigError naming the file and the byte."""
+    """A text file as UTF-8 (at most MAX_FILE_BYTES); another encoding is one ConfigError naming the file and the
+    byte."""
+    check_size(path)
     try:
         return Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

@@ -224,6 +224,9 @@ def load_captions(path: Path, fmt: str | None = None, category: list[str] = (), 
     if not path.is_file():
         raise ConfigError(f"{path}: {file_problem(path, 'captions')}")
     reader = reader or importer(fmt, path)
+    from harness.config.typed import check_size
+
+    check_size(path, "captions file")
     try:
         captions = reader.read(path)
     except UnicodeDecodeError as exc:

@@ -96,6 +96,7 @@ def suite_file(path: Path) -> Path:
     return file
 
 
+MAX_CAPTION_CHARS = 4096  # a caption's text (the longest of PartiPrompts: 389 characters)
 MAX_SEED = 2 ** 32 - 1  # numpy's seed range
 
 
@@ -166,6 +167,9 @@ def load_suite(path: Path, methods: str | None = None, seeds: str | None = None,
     for c in captions:
         if not c.text.strip():
             raise ConfigError(f"{cap_path}: caption '{c.id}' is empty")
+        if len(c.text) > MAX_CAPTION_CHARS:
+            raise ConfigError(f"{cap_path}: caption '{c.id[:100]}' has {len(c.text):,} characters, over the "
+                              f"{MAX_CAPTION_CHARS:,} a caption may have (CLIP reads 77 tokens); shorten it")
         bad = control_character(c.text) or control_character(c.id)
         if bad:
             raise ConfigError(f"{cap_path}: caption '{c.id.encode('unicode_escape').decode()}' contains the control "
