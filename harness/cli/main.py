@@ -16,6 +16,7 @@ from harness.errors import HarnessError
 EPILOG = "Examples: harness run suites/smoke | harness report reports/smoke | harness models check tiny"
 RESUME_HINT = "interrupted: finished work is saved; rerun the same command to resume"
 INTERRUPTED = 130  # the shell's code for a process stopped by SIGINT
+TERMINATED = 143  # the shell's code for a process stopped by SIGTERM
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   rich_markup_mode=None, epilog=EPILOG,
@@ -60,8 +61,22 @@ def _usage_exceptions():
     return exceptions
 
 
+TERMINATED_BY = []  # set when SIGTERM arrived: the interrupt that follows is reported as a termination
+
+
+def _on_sigterm(signum, frame):
+    """SIGTERM, handled as Ctrl-C is: locks released, finished work kept, the way to resume printed."""
+    TERMINATED_BY.append(signum)
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     _register()
     usage = _usage_exceptions()
     try:
@@ -72,8 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {line}", file=sys.stderr)
         return exc.exit_code
     except (KeyboardInterrupt, typer.Abort):
-        print(RESUME_HINT, file=sys.stderr)
-        return INTERRUPTED
+        code = INTERRUPTED
     except typer.Exit as exc:
         code = exc.exit_code
     except usage.UsageError as exc:
@@ -86,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     except usage.ClickException as exc:
         print(f"error: {exc.format_message()}", file=sys.stderr)
         return 2
+    if code == INTERRUPTED and TERMINATED_BY:
+        print("terminated by SIGTERM: finished work is saved; rerun the same command to resume", file=sys.stderr)
+        return TERMINATED
     if code == INTERRUPTED:  # typer 0.29 turns Ctrl-C into Exit(130) itself
         print(RESUME_HINT, file=sys.stderr)
     return code if isinstance(code, int) else 0

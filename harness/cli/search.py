@@ -61,13 +61,16 @@ def search(
     from harness.cli.progress import GenerationProgress
     from harness.executors.single import search_caption
     from harness.models.device import check_device
+    from harness.rundir import RunDir
     from harness.search.system import build_system
 
     check_device(cfg.device)
-    system = build_system(cfg)
-    with GenerationProgress(cfg.search.generations, f"{Path(method).stem} seed {seed}") as progress:
-        result = search_caption(caption, method=method, seed=seed, out=out, system=system, callbacks=[progress],
-                                warnings=warnings)
+    with RunDir(out):  # held from before the models load: a second search into this folder is refused at once
+        prepare_search_out(out)
+        system = build_system(cfg)
+        with GenerationProgress(cfg.search.generations, f"{Path(method).stem} seed {seed}") as progress:
+            result = search_caption(caption, method=method, seed=seed, out=out, system=system, callbacks=[progress],
+                                    warnings=warnings, locked=True)
     table = Table(title=f"{caption}  [{method}, seed {seed}]")
     table.add_column("score")
     table.add_column("selected ↑", justify="right")

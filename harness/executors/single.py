@@ -21,11 +21,15 @@ def history_rows(result: SearchResult, key: JobKey) -> pd.DataFrame:
                      ignore_index=True)
 
 
-def write_search(out: Path, result: SearchResult, system: System, method, seed: int, warnings=()) -> None:
-    """The search's output folder: manifest (kind search), archive (the run archive's schema), images."""
+def write_search(out: Path, result: SearchResult, system: System, method, seed: int, warnings=(),
+                 locked: bool = False) -> None:
+    """The search's output folder: manifest (kind search), archive (the run archive's schema), images; under the
+    folder's lock (`locked`: the caller holds it)."""
+    import contextlib
+
     rundir = RunDir(out)
     key = JobKey(CAPTION_ID, method.name, int(seed))
-    with rundir:
+    with contextlib.nullcontext() if locked else rundir:
         prepare_search_out(out, clear=True)
         suite = {"name": "search", "version": 1, "folder": None, "description": "harness search",
                  "captions": [{"id": CAPTION_ID, "caption": result.caption, "tags": []}], "warnings": list(warnings)}
@@ -48,18 +52,25 @@ def write_search(out: Path, result: SearchResult, system: System, method, seed: 
 
 def search_caption(caption: str, method: str = "four_objective", models: str = "tiny", seed: int = 0,
                    out: Path | None = None, sets: list[str] | tuple = (), device: str | None = None,
-                   callbacks=(), system: System | None = None, warnings=()) -> SearchResult:
+                   callbacks=(), system: System | None = None, warnings=(), locked: bool = False) -> SearchResult:
     """Turn `caption` into an image with `method`; write the outputs to `out` when given.
 
     sets: `key=value` overrides of any RunConfig field, e.g. "search.generations=5".
     """
-    if out is not None:
-        prepare_search_out(Path(out))  # before any compute
-    if system is None:
-        system = build_system(build_run_config(sets=sets, models__profile=models, device=device))
-    method_cfg = load_method(method, critics=system.scorer.names)
-    result = run_search(caption, method_cfg, system.scorer, system.generator, system.config.search, seed,
-                        callbacks=callbacks)
-    if out is not None:
-        write_search(Path(out), result, system, method_cfg, seed, warnings)
+    held = None
+    if out is not None and not locked:  # `locked`: the caller holds out's lock (the CLI, from before models load)
+        held = RunDir(Path(out)).lock()  # for the whole search: a second search into this folder is refused now
+    try:
+        if out is not None:
+            prepare_search_out(Path(out))  # before any compute, under the lock
+        if system is None:
+            system = build_system(build_run_config(sets=sets, models__profile=models, device=device))
+        method_cfg = load_method(method, critics=system.scorer.names)
+        result = run_search(caption, method_cfg, system.scorer, system.generator, system.config.search, seed,
+                            callbacks=callbacks)
+        if out is not None:
+            write_search(Path(out), result, system, method_cfg, seed, warnings, locked=True)
+    finally:
+        if held is not None:
+            held.unlock()
     return result
