@@ -299,7 +299,7 @@ def cases(world):
          "captions.yaml: a folder, not a captions file", False),
         ("captions that are a FIFO", ["run", kinds["fifo_captions"], "--out", out], "a FIFO (named pipe)", False),
         ("--device gpu", ["run", suite, "--out", out, "--device", "gpu"], "--device: must be cpu, cuda", False),
-        ("--models huge", ["run", suite, "--out", out, "--models", "huge"], "--models: must be one of default", False),
+        ("--models huge", ["run", suite, "--out", out, "--models", "huge"], "--models: the model profile must be one of default", False),
         ("--models and --set disagree", ["search", "a cat", "--models", "default", "--set", "models.profile=tiny",
                                          "--out", out], "--models default and --set models.profile=tiny disagree",
          False),

@@ -47,3 +47,17 @@ def test_sigterm_releases_the_lock_says_how_to_resume_and_the_rerun_finishes(tmp
     assert done.returncode == 0, done.stderr[-2000:]
     manifest = json.loads((out / "manifest.json").read_text())
     assert all(job["status"] == "done" for job in manifest["jobs"])
+
+
+def test_a_torchvision_that_does_not_match_torch_is_one_line(tmp_path):
+    """A stand-in torchvision whose import fails as a mismatched build's does, first on the path."""
+    fake = tmp_path / "site" / "torchvision"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text('raise RuntimeError("operator torchvision::nms does not exist")\n')
+    env = {**ENV, "PYTHONPATH": str(tmp_path / "site")}
+    proc = subprocess.run([console_script(), "search", "a cat", "--models", "tiny", "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, env=env, timeout=300)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr[-2000:]
+    assert "do not work together" in lines[0] and "torchvision::nms" in lines[0] and "pip install torch" in lines[0]
+    assert not (tmp_path / "out").exists()

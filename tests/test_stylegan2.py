@@ -267,13 +267,14 @@ def test_all_four_methods_run_on_the_tiny_stylegan2(tiny_models, tiny_stylegan2)
 
 @pytest.mark.parametrize("sets, message", [
     (["models.generator=stylegan2_ada:/nonexistent/network-snapshot-000000.pkl"], "does not exist"),
-    (["models.generator=stylegan2_ada", "models.profile=default"], "needs a network pickle"),
+    (["models.generator=stylegan2_ada", "--models", "default"], "needs a network pickle"),
     (["generator.space=v"], "must be z, w or wplus"),
     (["models.generator=stylegan2_ada", "generator.noise_mode=fresh"], "must be const, random or none"),
 ])
 def test_cli_bad_stylegan2_input_is_one_line_exit_2(tmp_path, sets, message):
-    args = [a for s in sets for a in ("--set", s)]
-    proc = harness_cli("search", "a cat", "--models", "tiny", "--out", tmp_path / "out", *args)
+    profile = sets[sets.index("--models") + 1] if "--models" in sets else "tiny"  # --models and --set never both
+    args = [a for s in sets if s not in ("--models", profile) for a in ("--set", s)]
+    proc = harness_cli("search", "a cat", "--models", profile, "--out", tmp_path / "out", *args)
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
     lines = proc.stderr.strip().splitlines()  # one line (missing weights: then one indented line per model)
     assert (len(lines) == 1 or "missing" in lines[0] and all(x.startswith("  ") for x in lines[1:])) \

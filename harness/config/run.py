@@ -17,7 +17,7 @@ def check_options(fields: dict) -> None:
 
     profile, device = fields.get("models__profile"), fields.get("device")
     if profile is not None and profile not in ("default", "random", "tiny"):
-        raise ConfigError(f"--models: must be one of default, random, tiny, got {profile!r}")
+        raise ConfigError(f"--models: the model profile must be one of default, random, tiny, got {profile!r}")
     if device is not None and re.fullmatch(r"cpu|cuda(:\d+)?|mps", str(device)) is None:
         raise ConfigError(f"--device: must be cpu, cuda, cuda:N or mps, got {device!r}")
 

@@ -6,9 +6,32 @@ import sys
 from harness.errors import ConfigError
 
 
-def check_device(device: str) -> None:
-    """cuda without CUDA, cuda:N past the GPUs there are, or mps off Apple silicon: one line."""
+def check_torch_pair() -> None:
+    """torch and torchvision built for each other, or one line: a CPU torch beside a torchvision of another build
+    fails inside torchvision's import with 'operator torchvision::nms does not exist' and a 30-line traceback."""
     import torch
+
+    try:
+        import torchvision  # noqa: F401
+    except (RuntimeError, ImportError, AttributeError) as exc:
+        from importlib import metadata
+
+        try:
+            vision = metadata.version("torchvision")
+        except metadata.PackageNotFoundError:
+            vision = "none"
+        raise ConfigError(f"torch {torch.__version__} and torchvision {vision} do not work together "
+                          f"({type(exc).__name__}: {' '.join(str(exc).split())[:120]}); install the pair built for each "
+                          "other from one index, e.g. pip install torch torchvision --index-url "
+                          "https://download.pytorch.org/whl/cpu") from None
+
+
+def check_device(device: str) -> None:
+    """torch and torchvision that work together, then cuda without CUDA, cuda:N past the GPUs there are, or mps off
+    Apple silicon: one line."""
+    import torch
+
+    check_torch_pair()
 
     if device.startswith("cuda"):
         if not torch.cuda.is_available():
