@@ -27,11 +27,13 @@ def entry_points(group: str) -> dict[str, metadata.EntryPoint]:
     return {ep.name: ep for ep in metadata.entry_points(group=group)}
 
 
-def _raised(exc: BaseException) -> str:
-    """What an import did, in words ('called sys.exit(3)', 'ValueError: ...')."""
+def raised(exc: BaseException) -> str:
+    """What a plugin did, in words: 'called sys.exit(3)' or 'ValueError: message' (one line, at most 300 characters
+    of the message)."""
     if isinstance(exc, SystemExit):
         return f"called sys.exit({exc.code!r})"
-    return f"{type(exc).__name__}: {exc}"
+    text = " ".join(str(exc).split())[:300]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _file_record(obj, module_name: str | None = None) -> dict:
@@ -62,7 +64,7 @@ def load(reference: str, group: str, what: str, option: str):
             obj = ep.load()
         except (Exception, SystemExit) as exc:  # whatever the plugin's import raises or exits with: one line
             raise HarnessError(f"{option}: the {what} plugin {reference!r} (entry point {ep.value} of {group}) fails "
-                               f"to import: {_raised(exc)}; fix or uninstall that package") from None
+                               f"to import: {raised(exc)}; fix or uninstall that package") from None
         dist = getattr(ep, "dist", None)
         source = {"reference": reference, "entry_point": f"{group}:{ep.name}={ep.value}",
                   "distribution": getattr(dist, "name", None), "version": getattr(dist, "version", None),
@@ -83,7 +85,7 @@ def load(reference: str, group: str, what: str, option: str):
                            f"ModuleNotFoundError: {exc}") from None
     except (Exception, SystemExit) as exc:
         raise HarnessError(f"{option}: the {what} plugin module {module_name!r} fails to import: "
-                           f"{_raised(exc)}") from None
+                           f"{raised(exc)}") from None
     obj = module
     for part in attribute.split("."):
         obj = getattr(obj, part, None)

@@ -3,6 +3,7 @@ saved as a 300-dpi PNG and an SVG with its text kept as text (read back from the
 or below the axes; whole-number generation ticks."""
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -93,3 +94,22 @@ def test_convergence_has_whole_generations_and_its_legend_below_the_axes(tmp_pat
     axes = ax.get_window_extent()
     assert legend.y1 <= axes.y0  # below the plot, taking none of its width
     assert axes.width > 0.7 * fig.bbox.width
+
+
+def test_han_characters_and_emoji_in_a_title_draw_without_warnings(tmp_path):
+    """A caption in any script: each glyph the installed fonts draw is kept (CJK fonts, when installed, are
+    fallbacks), any other is a square; matplotlib prints no 'Glyph missing' warning."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.set_title("一只猫躺在桌子上 a cat 🐱")
+    ax.plot([0, 1])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figures.save(fig, tmp_path / "han.png", svg=True)
+    assert not [w for w in caught if "Glyph" in str(w.message)]
+    shown = json.loads(Image.open(tmp_path / "han.png").text["panels"])[0]["title"]
+    assert shown.endswith(" a cat " + ("🐱" if ord("🐱") in style.covered() else style.MISSING))
+    assert all(c == style.MISSING or ord(c) in style.covered() for c in shown[:8])

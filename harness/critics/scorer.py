@@ -6,14 +6,7 @@ import torch
 
 from harness.critics.base import CaptionContext, Critic, Features, crop_boxes
 from harness.errors import PluginError
-
-
-def _what(exc: BaseException) -> str:
-    """What a plugin did, in words: 'called sys.exit(3)' or 'ValueError: message'."""
-    if isinstance(exc, SystemExit):
-        return f"called sys.exit({exc.code!r})"
-    text = " ".join(str(exc).split())[:300]
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+from harness.plugins import raised as _what
 
 
 class Scorer:

@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from harness.errors import PluginError, WeightsMissingError
+from harness.plugins import raised as _what
 from harness.models.backbone import ImageBackbone
 from harness.models.hub import hf_file, hf_folder, to_pil
 from harness.models.preprocess import Preprocess
@@ -343,12 +344,6 @@ def _finite_range(value) -> bool:
     from harness.contracts import CONTRACTS
 
     return next(m for m in CONTRACTS["critic"] if m.name == "score_range").check(value)
-
-
-def _what(exc: BaseException) -> str:
-    if isinstance(exc, SystemExit):
-        return f"called sys.exit({exc.code!r})"
-    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
 
 
 PROBE_CAPTION = "a photo of a cat on a table."

@@ -42,6 +42,11 @@ def save(fig, path: Path, svg: bool = False) -> Path:
     """Write `fig` as PNG (with its panels in a text chunk) and optionally SVG; returns the PNG path.
     A figure laid out with fixed margins (`fig.fixed_margins`) is saved as laid out: a tight bounding box
     draws the figure twice."""
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):  # a glyph no installed font has: a square, not a warning on stderr
+        if text.get_text():
+            text.set_text(style.drawable(text.get_text()))
     meta = {"panels": json.dumps(panels(fig)), "Software": "harness"}
     bbox = None if getattr(fig, "fixed_margins", False) else "tight"
     buf = io.BytesIO()

@@ -25,7 +25,41 @@ RC = {"font.size": FONT_PT, "axes.titlesize": FONT_PT, "axes.labelsize": FONT_PT
 PALETTE = ["#4d4d4d", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
            "#bcbd22"]
 
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+             "Microsoft YaHei", "PingFang SC", "Hiragino Sans GB", "Droid Sans Fallback", "Noto Color Emoji")
+MISSING = "\u25a1"  # a white square stands for a character no installed font draws
+
+
+def _families() -> list[str]:
+    """DejaVu Sans, then every installed font of CJK_FONTS as a fallback (matplotlib falls back per glyph)."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return ["DejaVu Sans", *(name for name in CJK_FONTS if name in installed)]
+
+
+RC["font.family"] = _families()
 plt.rcParams.update(RC)
+_COVERED: set[int] = set()
+
+
+def covered() -> set[int]:
+    """The code points the figure fonts draw (their character maps, read once)."""
+    if not _COVERED:
+        from matplotlib import font_manager
+        from matplotlib.ft2font import FT2Font
+
+        for family in plt.rcParams["font.family"]:
+            path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+            _COVERED.update(FT2Font(path).get_charmap())
+    return _COVERED
+
+
+def drawable(text: str) -> str:
+    """`text` with each character no figure font draws (Han without a CJK font, emoji) as a white square, so a
+    figure shows where a glyph is missing instead of warning on stderr; report.md keeps the text itself."""
+    chars = covered()
+    return "".join(c if c.isspace() or ord(c) in chars else MISSING for c in text)
 
 
 def column_figure(nrows: int = 1, ncols: int = 1, height_cm: float = 6.0, **kwargs):

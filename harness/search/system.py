@@ -38,12 +38,11 @@ def build_system(cfg: RunConfig, models: Models | None = None) -> System:
     return System(cfg, models, generator, scorer)
 
 
-PROBE_CAPTION = "a photo of a cat on a table."
-
-
 def probe_plugins(generator, scorer) -> None:
     """Score two images of the generator with every critic: a plugin critic that raises, exits or returns out of
     its contract (shape, finite, declared range) is one PluginError naming it before the first job runs."""
+    from harness.judges.panel import PROBE_CAPTION
+
     images = generator.decode(generator.initial_latents(2, 0))
     scorer.score(images, PROBE_CAPTION)
 
