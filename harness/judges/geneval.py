@@ -52,14 +52,19 @@ class GenevalJudge:
         return self._colours[name]
 
     def colours(self, image: torch.Tensor, found: list[Detection], name: str) -> list[str]:
-        """The colour of each detection of `name` in `image` [3, H, W]: the object on grey, cropped to its box."""
+        """The colour of each detection of `name` in `image` [3, H, W]: the object on grey, cropped to its box, as
+        GenEval does it: the crop as the 8-bit PIL image it is (stored images and #999 are 8-bit), through the CLIP's
+        own PIL transform (Preprocess.on_pil: open_clip's Resize, CenterCrop, ToTensor, Normalize)."""
+        from harness.models.hub import to_pil
+
         crops = []
         for d in found:
             mask = torch.as_tensor(d.mask) if d.mask is not None else torch.ones(image.shape[-2:], dtype=torch.bool)
             cut = torch.where(mask[None], image, torch.full_like(image, GREY))
             x1, y1, x2, y2 = (int(round(v)) for v in d.box)
             crops.append(cut[:, y1:max(y2, y1 + 1), x1:max(x2, x1 + 1)])
-        emb = torch.cat([self.clip.encode_image(c[None]).cpu().double() for c in crops])
+        pixels = torch.stack([self.clip.preprocessing.on_pil(to_pil(c[None])[0]) for c in crops])
+        emb = self.clip.encode_pixels(pixels).cpu().double()
         return [COLORS[i] for i in (emb @ self.colour_classifier(name).T).argmax(1).tolist()]
 
     def details(self, images: torch.Tensor, captions: list) -> list[str]:

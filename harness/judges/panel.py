@@ -14,8 +14,10 @@
 Each judge preprocesses as its authors score: the stored image as the 8-bit PIL image it is (exactly,
 since stored PNGs are 8-bit), then for PickScore transformers' own `CLIPImageProcessor` (PIL bicubic
 resize of the shortest edge, crop offset (h - c) // 2, rescale, normalise: the model card's path) and
-for HPSv2 the official evaluation transform of its repository (`hps_transform`: the longest side
-resized to the input size with PIL bicubic, padded with black to a square, no clamp, normalised).
+for HPSv2 the official evaluation transform of its repository (`hps_transform`, tgxs002/HPSv2's
+`image_transform(is_train=False, resize_longest_max=True)`: the 8-bit image to a float tensor, the longest side of
+the tensor resized to the input size (bicubic, antialiased, no clamp: torchvision >= 0.17's tensor resize), padded
+with black to a square, normalised).
 Judge ids name the preprocessing, so scores cached under an older preprocessing are never served.
 The `tiny` profile has tiny judges in the same formats (a
 tiny CLIPModel + processor saved with save_pretrained; a tiny open_clip architecture plus a
@@ -52,28 +54,32 @@ PANEL = {"default": {"pickscore": (PICKSCORE_MODEL, PICKSCORE_PROCESSOR), "hpsv2
 RANGES = {"pickscore": (-100.0, 100.0), "hpsv2": (-1.0, 1.0)}  # logit scale (100 in PickScore) x cosine; cosine
 
 
-PREPROCESSING = {"pickscore": "CLIPImageProcessor on 8-bit PIL", "hpsv2": "HPSv2 longest-side resize + pad"}
+PREPROCESSING = {"pickscore": "CLIPImageProcessor on 8-bit PIL",
+                 "hpsv2": "HPSv2 float-tensor longest-side resize (bicubic, antialias) + pad"}
 
 
 def hps_transform(size: int, mean, std):
-    """HPSv2's evaluation transform on one PIL image -> float [3, size, size]: resize the longest side to
-    `size` (PIL bicubic, through torchvision), pad with black to a square (left/top get the smaller half),
-    ToTensor, Normalize; an image whose longest side is already `size` is not resized (and, unlike the
-    official code, which would fail on it, a non-square one is still padded)."""
+    """HPSv2's evaluation transform on one PIL image -> float [3, size, size], as its repository's
+    `image_transform(is_train=False, resize_longest_max=True)` composes it: RGB, ToTensor, then `ResizeMaxSize` on
+    the float tensor (the longest side to `size`, bicubic with torchvision's antialias, no clamp, so values may
+    leave [0, 1] as there), black padding to a square (left/top get the smaller half), Normalize. An image whose
+    longest side is already `size` is not resized (and, unlike the official code, which would fail on it, a
+    non-square one is still padded)."""
     from torchvision.transforms import InterpolationMode
     from torchvision.transforms import functional as TF
 
     def apply(image):
-        width, height = image.size
+        x = TF.to_tensor(image.convert("RGB"))
+        height, width = x.shape[1:]
         scale = size / float(max(height, width))
         new = (height, width)
         if scale != 1.0:
             new = (round(height * scale), round(width * scale))
-            image = TF.resize(image, list(new), InterpolationMode.BICUBIC)
+            x = TF.resize(x, list(new), InterpolationMode.BICUBIC, antialias=True)
         pad_h, pad_w = size - new[0], size - new[1]
         if pad_h or pad_w:
-            image = TF.pad(image, [pad_w // 2, pad_h // 2, pad_w - pad_w // 2, pad_h - pad_h // 2], fill=0)
-        return TF.normalize(TF.to_tensor(image.convert("RGB")), list(mean), list(std))
+            x = TF.pad(x, [pad_w // 2, pad_h // 2, pad_w - pad_w // 2, pad_h - pad_h // 2], fill=0)
+        return TF.normalize(x, list(mean), list(std))
     return apply
 
 
@@ -266,7 +272,7 @@ def _geneval_judge() -> JudgeSpec:
         from harness.models.cache import TINY_VERSION
 
         shown = TINY_VERSION if model == "tiny" else model
-        identity = (f"geneval:{shown} + colours {colour} | mmdet-style instances; threshold {settings.threshold}, "
+        identity = (f"geneval:{shown} + colours {colour} on PIL crops | mmdet-style instances; threshold {settings.threshold}, "
                     f"counting {settings.counting_threshold}, max {settings.max_objects}, margin {settings.margin}")
         return GenevalJudge(lambda: load_detector(model, device, cache_dir),
                             lambda: load_judge(models, MetricsConfig(), device)[0], identity, settings)

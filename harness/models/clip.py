@@ -31,6 +31,16 @@ class ClipBackbone(ImageBackbone):
         return torch.cat(out) if out else images.new_zeros((0, 1))
 
     @torch.inference_mode()
+    def encode_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Images already preprocessed (normalised [B, 3, size, size], e.g. by Preprocess.on_pil) -> [B, D] unit
+        vectors."""
+        from harness.models.precision import autocast
+
+        with autocast(self.device, self.precision):
+            feats = self.model.encode_image(pixels.to(self.device))
+        return F.normalize(feats.float(), dim=-1)
+
+    @torch.inference_mode()
     def encode_text(self, texts: list[str]) -> torch.Tensor:
         from harness.models.precision import autocast
 

@@ -48,6 +48,21 @@ class Preprocess:
                 images = F.center_crop(images, [self.size, self.size])
         return images.clamp(0, 1)
 
+    def on_pil(self, image) -> torch.Tensor:
+        """One PIL image through the same geometry as torchvision's PIL transforms do it (open_clip's evaluation
+        transform: Resize of the shorter side on the PIL image, CenterCrop, ToTensor, Normalize), -> [3, size, size].
+        For a reference's own preprocessing (GenEval's colour crops); stored 8-bit images are exactly PIL images."""
+        from torchvision.transforms import InterpolationMode
+        from torchvision.transforms import functional as TF
+
+        mode = InterpolationMode(self.interpolation)
+        image = image.convert("RGB")
+        if self.mode == "squash":
+            image = TF.resize(image, [self.size, self.size], interpolation=mode)
+        else:
+            image = TF.center_crop(TF.resize(image, self.resize, interpolation=mode), [self.size, self.size])
+        return TF.normalize(TF.to_tensor(image), list(self.mean), list(self.std))
+
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         mean = torch.tensor(self.mean, dtype=images.dtype, device=images.device).view(1, -1, 1, 1)
         std = torch.tensor(self.std, dtype=images.dtype, device=images.device).view(1, -1, 1, 1)
