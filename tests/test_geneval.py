@@ -197,3 +197,13 @@ def test_geneval_mini_runs_offline_on_the_tiny_models(tmp_path):
                                                             "position", "color_attr"}
     assert g["methods"]["four_objective"]["overall"]["n"] == 36
     assert "## GenEval-style object correctness" in (out / "report.md").read_text()
+
+
+def test_equal_scores_keep_genevals_order_the_later_detection_first():
+    """GenEval orders a class's detections by np.argsort(scores)[::-1]: of two equal scores the later comes first,
+    and that one is the detection checked for colour or position."""
+    first, second, third = det("cup", 0.5, (0, 0, 10, 10)), det("cup", 0.5, (50, 0, 60, 10)), det("cup", 0.9, (0, 0, 5, 5))
+    picked = select([first, second, third], {"include": [{"class": "cup", "count": 1}]})["cup"]
+    assert picked == [third, second, first]
+    scores = np.array([d.score for d in (first, second, third)])
+    assert [[first, second, third][i] for i in np.argsort(scores)[::-1]] == picked

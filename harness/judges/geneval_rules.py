@@ -42,13 +42,20 @@ class Detection:
 
 
 def select(detections: list[Detection], requires: dict, settings: Settings = Settings()) -> dict[str, list]:
-    """class -> its detections above the task's threshold, most confident first, at most max_objects."""
+    """class -> its detections above the task's threshold, most confident first, at most max_objects. Equal scores
+    keep GenEval's order, `np.argsort(scores)[::-1]` over the class's detections in the detector's order (the later
+    of two equal ones first), since that order decides which detection is checked for colour or position."""
     threshold = settings.counting_threshold if task_of(requires) == "counting" else settings.threshold
-    out: dict[str, list] = {}
-    for d in sorted(detections, key=lambda d: -d.score):
-        if d.score > threshold and len(out.setdefault(d.label, [])) < settings.max_objects:
-            out[d.label].append(d)
-    return {k: v for k, v in out.items() if v}
+    by_class: dict[str, list] = {}
+    for d in detections:
+        by_class.setdefault(d.label, []).append(d)
+    out = {}
+    for label, found in by_class.items():
+        order = np.argsort(np.array([d.score for d in found]))[::-1]
+        kept = [found[i] for i in order if found[i].score > threshold][:settings.max_objects]
+        if kept:
+            out[label] = kept
+    return out
 
 
 def relative_position(a: Detection, b: Detection, margin: float = 0.1) -> set[str]:
