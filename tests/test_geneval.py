@@ -207,3 +207,19 @@ def test_equal_scores_keep_genevals_order_the_later_detection_first():
     assert picked == [third, second, first]
     scores = np.array([d.score for d in (first, second, third)])
     assert [[first, second, third][i] for i in np.argsort(scores)[::-1]] == picked
+
+
+def test_detections_of_labels_geneval_does_not_know_are_counted_not_silently_dropped():
+    import torch
+
+    from harness.judges.geneval import GenevalJudge
+    from harness.suites.captions import Caption
+
+    class Detections:  # what a detector with one non-COCO label in its head returns for one image
+        def detect(self, images):
+            return [[("cup", 0.9, (0.0, 0.0, 8.0, 8.0), None), (None, 0.95, (0.0, 0.0, 4.0, 4.0), None)]]
+
+    judge = GenevalJudge(lambda: Detections(), lambda: None, "test")
+    caption = Caption("c", "a cup.", requirements={"include": [{"class": "cup", "count": 1}]})
+    detail = json.loads(judge.details(torch.zeros(1, 3, 8, 8), [caption])[0])
+    assert detail["correct"] is True and detail["unknown_labels"] == 1

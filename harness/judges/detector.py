@@ -75,8 +75,8 @@ class Detector:
         scores = (top * mask_scores).cpu().numpy()
         out = []
         for j in range(k):
-            name = self.labels[int(labels[j])]
-            if name is None or int(area[j]) == 0:
+            name = self.labels[int(labels[j])]  # None: a label GenEval's COCO classes do not name (kept, counted)
+            if int(area[j]) == 0:
                 continue
             m = binary[j].cpu().numpy()
             ys, xs = np.nonzero(m)

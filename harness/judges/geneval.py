@@ -68,7 +68,9 @@ class GenevalJudge:
         return [COLORS[i] for i in (emb @ self.colour_classifier(name).T).argmax(1).tolist()]
 
     def details(self, images: torch.Tensor, captions: list) -> list[str]:
-        """One JSON string per image: {score, applicable, correct, reasons, present, task} (score: 1 / 0 / null)."""
+        """One JSON string per image: {score, applicable, correct, reasons, present, task, unknown_labels} (score:
+        1 / 0 / null; unknown_labels: the detector's instances whose label is none of GenEval's COCO classes, which
+        the rules cannot read: counted, never silently dropped)."""
         out: list[str | None] = [None] * len(images)
         todo = [i for i, c in enumerate(captions) if getattr(c, "requirements", None)]
         for i in set(range(len(images))) - set(todo):
@@ -76,11 +78,13 @@ class GenevalJudge:
         found = self.detector.detect(images[todo]) if todo else []
         for i, instances in zip(todo, found):
             requires = captions[i].requirements
-            objects = select([Detection(*inst) for inst in instances], requires, self.settings)
+            known = [inst for inst in instances if inst[0] is not None]
+            objects = select([Detection(*inst) for inst in known], requires, self.settings)
             correct, reasons, present = evaluate(objects, requires, lambda ds, n, i=i: self.colours(images[i], ds, n),
                                                  self.settings)
             out[i] = json.dumps({"score": float(correct), "applicable": True, "correct": bool(correct),
-                                 "reasons": reasons, "present": bool(present), "task": task_of(requires)})
+                                 "reasons": reasons, "present": bool(present), "task": task_of(requires),
+                                 "unknown_labels": len(instances) - len(known)})
         return out
 
     def score(self, images: torch.Tensor, captions: list) -> np.ndarray:

@@ -107,7 +107,8 @@ def probe_detector(detector, label: str, semantic: bool) -> list[ProbeLine]:
     """The geneval judge's detector: the photo's object among its five most confident instances."""
     lines = []
     for name, expected in DETECTIONS.items():
-        instances = sorted(detector.detect(photos()[name])[0], key=lambda inst: -inst[1])[:5]
+        instances = sorted((inst for inst in detector.detect(photos()[name])[0] if inst[0] is not None),
+                           key=lambda inst: -inst[1])[:5]
         found = [inst[0] for inst in instances]
         shown = ", ".join(f"{n} {s:.2f}" for n, s, *_ in instances[:3]) or "nothing"
         lines.append(ProbeLine(label, f"{name}: finds a {expected} (top-5 instances)", shown,
