@@ -223,3 +223,24 @@ def test_detections_of_labels_geneval_does_not_know_are_counted_not_silently_dro
     caption = Caption("c", "a cup.", requirements={"include": [{"class": "cup", "count": 1}]})
     detail = json.loads(judge.details(torch.zeros(1, 3, 8, 8), [caption])[0])
     assert detail["correct"] is True and detail["unknown_labels"] == 1
+
+
+def test_genevals_image_weighted_overall_beside_the_caption_weighted_one():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from harness.metrics import evidence
+    from harness.metrics.geneval import overall, overall_images
+
+    cfg = SimpleNamespace(bootstrap=200, confidence=0.95)
+    rows = [("a", s, "single_object", float(s < 2)) for s in range(4)] + \
+           [("b", s, "single_object", 1.0) for s in range(4)] + [("c", s, "counting", float(s == 0)) for s in range(4)]
+    balanced = pd.DataFrame(rows, columns=["caption_id", "seed", "task", "correct"])
+    design = evidence.Design.of(balanced)
+    assert overall_images(balanced)["value"] == pytest.approx(overall(balanced, design, cfg)["value"])
+    unbalanced = balanced[~((balanced["caption_id"] == "b") & (balanced["seed"] > 0))]  # b keeps one seed
+    design = evidence.Design.of(unbalanced)
+    by_caption = overall(unbalanced, design, cfg)["value"]  # single_object: mean(0.5, 1.0); counting 0.25
+    by_image = overall_images(unbalanced)["value"]  # single_object: 3 of 5 images; counting 0.25
+    assert by_caption == pytest.approx((0.75 + 0.25) / 2) and by_image == pytest.approx((0.6 + 0.25) / 2)

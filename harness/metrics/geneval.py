@@ -45,6 +45,16 @@ def overall(group: pd.DataFrame, design: evidence.Design, cfg) -> dict:
                        tasks=len(tasks), note="mean over tasks of the per-task accuracy")
 
 
+def overall_images(group: pd.DataFrame) -> dict:
+    """GenEval's own weighting: the mean over tasks of each task's share of correct images (every image weighs the
+    same, as GenEval's summary computes it); equal to `overall` when every caption has every seed."""
+    tasks = [t for t in TASKS if (group["task"] == t).any()]
+    value = float(np.mean([group.loc[group["task"] == t, "correct"].mean() for t in tasks]))
+    return value_entry(value, int(len(group)), None, True, unit="image", tasks=len(tasks),
+                       note="GenEval's weighting: mean over tasks of the share of correct images (no interval: "
+                            "images of one caption are not independent)")
+
+
 def section(ctx) -> dict:
     if "geneval" not in ctx.judges:
         return {"skipped": "the geneval judge is not among metrics.evaluators"}
@@ -64,6 +74,7 @@ def section(ctx) -> dict:
         out["methods"][str(method)] = {
             "tasks": {t: tasks[t] for t in TASKS if t in tasks},
             "overall": overall(group, design, ctx.cfg),
+            "overall_images": overall_images(group),
             "correct_images": evidence.column_entry(group, "correct", ctx.cfg, True, design),
             "correct_prompts": evidence.column_entry(prompts, "correct", ctx.cfg, True),
             "objects_present": evidence.column_entry(group, "present", ctx.cfg, True, design),

@@ -108,16 +108,18 @@ def render_geneval(section, r: ReportContext) -> list[str]:
     methods = [m for m in r.methods if m in section["methods"]]
     tasks = [t for t in TASKS if any(t in section["methods"][m]["tasks"] for m in methods)]
     rows = [[m, *[fmt(section["methods"][m]["tasks"].get(t)) for t in tasks], fmt(section["methods"][m]["overall"]),
-             fmt(section["methods"][m]["correct_prompts"]), fmt(section["methods"][m]["objects_present"]),
+             fmt(section["methods"][m].get("overall_images")), fmt(section["methods"][m]["correct_prompts"]), fmt(section["methods"][m]["objects_present"]),
              n_of(section["methods"][m]["correct_images"])] for m in methods]
     lines = ["## GenEval-style object correctness", "",
              f"A judge that is not a CLIP (`{section['judge']}`): a detector finds the objects the caption requires, "
              "a CLIP names their colours, and GenEval's rules decide (count, colour, relative position, exclusions). "
              f"{section['captions_with_requirements']} caption(s) carry requirements; {section['not_applicable']} do "
-             "not and are not applicable. Accuracy per task, the overall score (mean over tasks), correct prompts "
+             "not and are not applicable. Accuracy per task, the overall score (mean over tasks of caption-weighted "
+             "accuracies; 'overall, images' is GenEval's own weighting, every image the same: equal when every caption "
+             "has every seed), correct prompts "
              "(any seed right) and the share of images whose required objects are all present (count, colour and "
              "position aside), each [95 % interval over captions].", "",
-             md_table(["method", *tasks, "overall ↑", "correct prompts ↑", "objects present ↑",
+             md_table(["method", *tasks, "overall ↑", "overall, images ↑", "correct prompts ↑", "objects present ↑",
                        "N (captions × seeds)"], rows), ""]
     failing = [[m, "; ".join(f"{reason} ({count})" for reason, count in section["methods"][m]["failing"]) or "—"]
                for m in methods]
