@@ -121,7 +121,7 @@ def cases(world):
     kinds["big_captions"] = make_suite(root / "big_captions")
     (kinds["big_captions"] / "captions.yaml").write_text("- {id: cat, caption: a cat is lay on the table.}\n"
                                                           + "# padding\n" * (17 * 2 ** 20 // 10))
-    kinds["long_caption"] = r("long_caption", captions="- {id: long, caption: " + "a" * 5000 + "}\n")
+    kinds["long_caption"] = r("long_caption", captions="- {id: long, caption: " + "a" * 100_001 + "}\n")
     kinds["manifest_only"] = root / "manifest_only"
     kinds["manifest_only"].mkdir(exist_ok=True)
     shutil.copy(run / "manifest.json", kinds["manifest_only"] / "manifest.json")
@@ -309,8 +309,8 @@ def cases(world):
          "aliases (&anchor / *alias) expand it", False),
         ("a 17 MB captions file", ["run", kinds["big_captions"], "--limit", "2", "--out", out],
          "17.0 MB, over the 16 MB a captions file may be", False),
-        ("a caption of 5,000 characters", ["run", kinds["long_caption"], "--out", out],
-         "has 5,000 characters, over the 4,096 a caption may have", False),
+        ("a caption of 100,001 characters", ["run", kinds["long_caption"], "--out", out],
+         "has 100,001 characters, over the 100,000 a caption may have", False),
         ("power on a manifest alone", ["power", kinds["manifest_only"]], "no archive.parquet", False),
         ("leave-one-out with a sweep", ["ablate", suite, "--leave-one-out", "four_objective", "--set",
                                         "critics.image_real.temperature=0.5,1", "--out", out],

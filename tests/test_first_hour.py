@@ -18,7 +18,7 @@ HARNESS = console_script()  # beside sys.executable: an un-activated venv finds 
 @pytest.mark.slow
 def test_ctrl_c_prints_the_resume_hint_exits_130_and_the_rerun_resumes(tmp_path):
     suite = make_suite(tmp_path / "suite", methods=["clip_single"],
-                       overrides={"search.population": 10, "search.offspring": 10, "search.generations": 60})
+                       overrides={"search.population": 10, "search.offspring": 10, "search.generations": 300})
     out = tmp_path / "run"
     proc = subprocess.Popen([HARNESS, "run", str(suite), "--out", str(out)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)

@@ -31,7 +31,7 @@ def test_a_search_into_a_folder_another_process_holds_is_refused_and_writes_noth
 @pytest.mark.slow
 def test_sigterm_releases_the_lock_says_how_to_resume_and_the_rerun_finishes(tmp_path):
     suite = make_suite(tmp_path / "suite", methods=["clip_single", "four_objective"],
-                       overrides={"search.population": 8, "search.offspring": 8, "search.generations": 30})
+                       overrides={"search.population": 8, "search.offspring": 8, "search.generations": 100})
     out = tmp_path / "run"
     argv = [console_script(), "run", str(suite), "--out", str(out)]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)

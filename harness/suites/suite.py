@@ -96,7 +96,7 @@ def suite_file(path: Path) -> Path:
     return file
 
 
-MAX_CAPTION_CHARS = 4096  # a caption's text (the longest of PartiPrompts: 389 characters)
+MAX_CAPTION_CHARS = 100_000  # a caption's text (PartiPrompts' longest: 389 characters; CLIP reads 77 tokens of it)
 MAX_SEED = 2 ** 32 - 1  # numpy's seed range
 
 
