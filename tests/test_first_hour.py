@@ -15,13 +15,20 @@ from helpers import REPO, console_script, live_manifest, make_suite
 HARNESS = console_script()  # beside sys.executable: an un-activated venv finds it
 
 
+def foreground() -> None:
+    """The child as a terminal's foreground process is: SIGINT at its default. A test run in the background of a
+    non-interactive shell (as .ci/run runs its two streams) inherits SIGINT ignored, and Python then keeps ignoring
+    it, so Ctrl-C would never reach the harness."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_ctrl_c_prints_the_resume_hint_exits_130_and_the_rerun_resumes(tmp_path):
     suite = make_suite(tmp_path / "suite", methods=["clip_single"],
-                       overrides={"search.population": 10, "search.offspring": 10, "search.generations": 300})
+                       overrides={"search.population": 10, "search.offspring": 10, "search.generations": 60})
     out = tmp_path / "run"
     proc = subprocess.Popen([HARNESS, "run", str(suite), "--out", str(out)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=foreground)
     deadline = time.time() + 120
     while time.time() < deadline:
         jobs = (live_manifest(out) or {}).get("jobs", [])

@@ -66,7 +66,8 @@ def test_pickscore_equals_transformers_processor(pngs):
 
 class ResizeMaxSize(torch.nn.Module):
     """HPSv2's evaluation resize as its repository defines it (hpsv2/src/open_clip/transform.py, written
-    out here as the reference): the longest side to max_size, bicubic, black padding to a square."""
+    out here as the reference): the longest side to max_size, bicubic, black padding to a square; in its
+    evaluation transform it runs on the float tensor ToTensor made (the tensor branch: height, width = shape[1:])."""
 
     def __init__(self, max_size, fill=0):
         super().__init__()
@@ -76,7 +77,10 @@ class ResizeMaxSize(torch.nn.Module):
         from torchvision.transforms import InterpolationMode
         from torchvision.transforms import functional as TF
 
-        width, height = img.size
+        if isinstance(img, torch.Tensor):
+            height, width = img.shape[1:]
+        else:
+            width, height = img.size
         scale = self.max_size / float(max(height, width))
         if scale != 1.0:
             new_size = tuple(round(dim * scale) for dim in (height, width))
@@ -88,7 +92,7 @@ class ResizeMaxSize(torch.nn.Module):
 
 
 def test_hpsv2_equals_the_official_transform(pngs, tiny_cache):
-    """HPSv2's recipe: its evaluation transform (ResizeMaxSize, ToTensor, Normalize, no clamp), the HPS
+    """HPSv2's recipe: its evaluation transform (RGB, ToTensor, ResizeMaxSize on the tensor, Normalize, no clamp), the HPS
     checkpoint's state_dict in open_clip, the diagonal of image_features @ text_features.T: pixel values
     and scores equal to 1e-4 at every size, non-square images padded, not cropped."""
     import open_clip
@@ -102,8 +106,8 @@ def test_hpsv2_equals_the_official_transform(pngs, tiny_cache):
     model.load_state_dict(state)
     model.eval()
     cfg = model.visual.preprocess_cfg
-    official = transforms.Compose([ResizeMaxSize(model.visual.image_size[0]), lambda im: im.convert("RGB"),
-                                   transforms.ToTensor(), transforms.Normalize(cfg["mean"], cfg["std"])])
+    official = transforms.Compose([lambda im: im.convert("RGB"), transforms.ToTensor(),
+                                   ResizeMaxSize(model.visual.image_size[0]), transforms.Normalize(cfg["mean"], cfg["std"])])
     tokenizer = open_clip.get_tokenizer(arch)
     judge = load_panel_judge("hpsv2", "tiny")
     ours = stored(judge, pngs)
