@@ -194,6 +194,7 @@ def test_leave_one_out_writes_the_ablation_with_one_row_per_critic_and_shared_la
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = (out / "critic_ablation.md").read_text()
     assert report.index("> **These numbers come from") < report.index("## Answer")  # warnings first
+    assert report.split("\n## ")[1].startswith("Answer")  # then the answer, the first section
     assert "smallest p the Wilcoxon test over captions can reach is 0.5" in report  # 2 captions
     answer = report.split("## Answer", 1)[1].split("\n## ", 1)[0]
     for critic in ("text_image", "image_real", "region_word", "word_label"):

@@ -187,10 +187,11 @@ def write_critic_ablation(parent: Path, run: str, base: str, rows: list[dict], c
     first = next((e for r in rows for e in r["judges"].values()), {})
     lines = [f"# The effect of each score: {base}", ""]
     lines += warnings(manifest, first.get("captions", len(set(jobs.get("caption_id", [])))))
-    lines += [f"{base} (objectives {', '.join(objectives)}) against each variant, all in one run "
+    lines += answer(rows, base, metrics, figdir, parent, jobs)  # the answer first, right under the warnings
+    lines += ["## The run", "",
+              f"{base} (objectives {', '.join(objectives)}) against each variant, all in one run "
               f"([{run}/report.md]({run}/report.md)): the same captions, seeds and shared initial latents; every "
               "critic is scored for every variant.", ""]
-    lines += answer(rows, base, metrics, figdir, parent, jobs)
     lines += distribution(rows, critics)
     if not jobs.empty:
         lines += caption_figures(rundir, base, rows, critics, jobs, judges, figdir, parent, caption_figures_count)
