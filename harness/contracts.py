@@ -20,7 +20,7 @@ def _is_str(v) -> bool:
     return isinstance(v, str) and bool(v)
 
 
-def _is_range(v) -> bool:
+def is_range(v) -> bool:
     try:
         lo, hi = v
         return all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in (lo, hi)) \
@@ -81,7 +81,7 @@ CONTRACTS: dict[str, tuple[Member, ...]] = {
         Member("settings", "attribute", "a dataclass type of its settings, or None", False, _is_settings),
         Member("backbones", "attribute", "a tuple of str: the loaded models it scores with, e.g. ('clip',)", False,
                _is_names),
-        Member("score_range", "attribute", "a tuple (low, high) of finite numbers, low < high", True, _is_range),
+        Member("score_range", "attribute", "a tuple (low, high) of finite numbers, low < high", True, is_range),
         Member("higher_is_better", "attribute", "a bool", False, _is_bool),
         Member("_backbones", "method", "() -> dict of the Features backbones it needs, e.g. {'clip': self.clip}"),
         Member("_score", "method", "(features, context) -> float tensor [B]"),

@@ -34,8 +34,7 @@ def family(comparisons: list[tuple[str, pd.DataFrame, pd.DataFrame]], measures: 
             ma, mb = design.matrix(a, m), design.matrix(b, m)
             if not (np.isfinite(ma) & np.isfinite(mb)).any():
                 continue
-            entries[m] = paired_with_power(ma, mb, design, cfg, directions.get(m, True), m)
-            del entries[m]["differences"]
+            entries[m] = paired_with_power(ma, mb, design, cfg, directions.get(m, True), m, differences=False)
         out.append({"label": label, "measures": entries})
     adjust_for_multiple_tests([e for c in out for e in c["measures"].values()], CORRECTION)
     for c in out:

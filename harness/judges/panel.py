@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from harness.errors import PluginError, WeightsMissingError
+from harness.contracts import is_range
 from harness.plugins import raised as _what
 from harness.models.backbone import ImageBackbone
 from harness.models.hub import hf_file, hf_folder, to_pil
@@ -320,7 +321,7 @@ class CheckedJudge:
         except (Exception, SystemExit) as exc:
             raise PluginError(f"the judge plugin {reference!r} fails to load: {_what(exc)}; fix it or leave it out of "
                               "metrics.evaluators") from None
-        for member, ok in (("id", lambda v: isinstance(v, str) and v), ("score_range", _finite_range)):
+        for member, ok in (("id", lambda v: isinstance(v, str) and v), ("score_range", is_range)):
             if not ok(getattr(self.inner, member, None)):
                 raise PluginError(f"the judge plugin {reference!r} loads an object whose `{member}` is "
                                   f"{getattr(self.inner, member, None)!r}: it needs id (a str) and score_range (low, high)")
@@ -344,12 +345,6 @@ class CheckedJudge:
                               f"score_range ({lo}, {hi}) ({int(bad.sum())} of {len(scores)} scores); fix the score or "
                               "its score_range")
         return scores
-
-
-def _finite_range(value) -> bool:
-    from harness.contracts import CONTRACTS
-
-    return next(m for m in CONTRACTS["critic"] if m.name == "score_range").check(value)
 
 
 PROBE_CAPTION = "a photo of a cat on a table."

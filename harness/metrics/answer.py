@@ -45,7 +45,8 @@ def held_out(ctx) -> list[str]:
             and np.isfinite(ctx.jobs[n].to_numpy(dtype=np.float64)).any()]
 
 
-def paired_with_power(ma, mb, design: evidence.Design, cfg, higher_is_better: bool, name: str) -> dict:
+def paired_with_power(ma, mb, design: evidence.Design, cfg, higher_is_better: bool, name: str,
+                      differences: bool = True) -> dict:
     """evidence.paired_entry of ma - mb ([C, S] each) with the smallest effect this many captions detect
     (`mde`, 80 % power) or why there is none (`no_variation`, `mde_note`), and the per-cell differences."""
     entry = evidence.paired_entry(ma, mb, design, cfg.bootstrap, cfg.confidence, higher_is_better)
@@ -59,7 +60,8 @@ def paired_with_power(ma, mb, design: evidence.Design, cfg, higher_is_better: bo
     elif entry["mde"] is None and components["captions"] < power.wilcoxon_min_captions():
         entry["mde_note"] = (f"not detectable with {components['captions']} captions: the Wilcoxon test over "
                              f"captions needs at least {power.wilcoxon_min_captions()} to reach p < {power.ALPHA}")
-    entry["differences"] = evidence.differences_table(d, design)
+    if differences:  # the per-cell table metrics.json keeps for the run's answer
+        entry["differences"] = evidence.differences_table(d, design)
     return entry
 
 

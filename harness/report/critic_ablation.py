@@ -120,16 +120,14 @@ def distribution(rows: list[dict], critics: list[str]) -> list[str]:
     return lines
 
 
-def caption_figures(rundir, base: str, rows: list[dict], critics: list[str], jobs: pd.DataFrame, judges: list[str],
-                    figdir: Path, parent: Path, count: int) -> list[str]:
+def caption_figures(rundir, manifest: dict, archive: pd.DataFrame, base: str, rows: list[dict], critics: list[str],
+                    jobs: pd.DataFrame, judges: list[str], figdir: Path, parent: Path, count: int) -> list[str]:
     """Per caption: the four scores' final distributions with and without each critic; for the full method's
     worst captions on the first held-out judge: the picked images side by side."""
     from harness.rundir import JobKey
     from harness.rundir.archive import final_populations
 
-    archive = rundir.read_final()
     finals = final_populations(archive)
-    manifest = rundir.read_manifest()
     texts = {c["id"]: c["caption"] for c in manifest.get("suite", {}).get("captions", [])}
     labels = {base: "full", **{r["variant"]: change_label(r) for r in rows}}
     base_jobs = jobs[jobs["method"] == base]
@@ -180,7 +178,8 @@ def write_critic_ablation(parent: Path, run: str, base: str, rows: list[dict], c
     manifest = rundir.read_manifest()
     metrics = rundir.read_metrics() or {}
     jobs = pd.DataFrame(metrics.get("per_job", []))
-    critics = score_columns(rundir.read_final(), manifest)
+    archive = rundir.read_final()  # the final generations, read once for the critics and the per-caption figures
+    critics = score_columns(archive, manifest)
     judges = list(dict.fromkeys(j for r in rows for j in r["judges"]))
     figdir = parent / "figures"
     objectives = manifest.get("methods", {}).get(base, {}).get("objectives", [])
@@ -194,7 +193,8 @@ def write_critic_ablation(parent: Path, run: str, base: str, rows: list[dict], c
               "critic is scored for every variant.", ""]
     lines += distribution(rows, critics)
     if not jobs.empty:
-        lines += caption_figures(rundir, base, rows, critics, jobs, judges, figdir, parent, caption_figures_count)
+        lines += caption_figures(rundir, manifest, archive, base, rows, critics, jobs, judges, figdir, parent,
+                                 caption_figures_count)
     lines += ["## How often the selected image changed", "",
               md_table(["change", "selected image changed", "jobs"],
                        [[change_label(r), "—" if r["selected_changed"]["share"] is None else
