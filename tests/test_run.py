@@ -223,3 +223,23 @@ def test_archive_scores_match_the_selected_result(mini_run):
                       & archive.selected]
         for name in SCORE_NAMES:
             assert row[name].item() == pytest.approx(result["selected_scores"][name])
+
+
+def test_a_run_whose_every_job_fails_says_so_in_lines_not_an_empty_table(tmp_path, capsys, monkeypatch):
+    """Every job failing (here the same simulated fault in each) prints no empty summary table: one line saying
+    nothing finished, one failure line for the jobs that share an error, how to go on, exit 1."""
+    import harness.executors.local as local
+
+    def out_of_memory(*args, **kwargs):
+        raise RuntimeError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(local, "run_job", out_of_memory)
+    suite = make_suite(tmp_path / "suite", methods=["no_selection", "best_of_n"])
+    assert main(["run", str(suite), "--out", str(tmp_path / "out")]) == 1
+    captured = capsys.readouterr()
+    assert "no job has finished, so there is nothing to summarise" in captured.out
+    assert "┏" not in captured.out and "method" not in captured.out  # no table
+    failures = [line for line in captured.err.splitlines() if line.startswith("failed:")]
+    assert len(failures) == 1 and failures[0].startswith("failed: 4 jobs (")
+    assert failures[0].endswith("RuntimeError: CUDA out of memory (simulated)")
+    assert "rerun the same command" in captured.err

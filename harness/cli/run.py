@@ -68,9 +68,13 @@ def run(
     outcome = result.outcome
     from harness.cli.tables import answer_lines, metrics_table, summary_table
 
-    console.print(summary_table(result.archive, title=f"{loaded.name}: selected images, mean [95 % CI over captions]",
-                                metrics=result.metrics,
-                                manifest={"methods": {m.name: {"objectives": list(m.objectives)} for m in loaded.methods}}))
+    if result.archive.empty:  # every job failed: no empty table, one line
+        console.print("no job has finished, so there is nothing to summarise: the failures are below")
+    else:
+        console.print(summary_table(result.archive, title=f"{loaded.name}: selected images, mean [95 % CI over "
+                                    f"captions]", metrics=result.metrics,
+                                    manifest={"methods": {m.name: {"objectives": list(m.objectives)}
+                                                          for m in loaded.methods}}))
     if result.metrics is not None:
         console.print(metrics_table(result.metrics))
         for line in answer_lines(result.metrics):
@@ -80,6 +84,23 @@ def run(
     console.print(f"{len(outcome.ran)} job(s) run, {len(outcome.skipped)} already finished, "
                   f"{len(outcome.failed)} failed, in {outcome.seconds:.1f} s; run directory: {outcome.path}")
     if outcome.failed:
-        for key, error in outcome.failed.items():
-            err_console.print(f"failed: {key.label}: {error}")
+        for line in failure_lines(outcome.failed):
+            err_console.print(line, markup=False, soft_wrap=True)
+        err_console.print("fix the cause and rerun the same command: finished jobs are kept, failed ones run again",
+                          markup=False)
         raise typer.Exit(1)
+
+
+def failure_lines(failed: dict) -> list[str]:
+    """One line per failed job; jobs that failed with the same error share one line (a run where every job hit the
+    same fault says so once, with how many)."""
+    by_error: dict[str, list[str]] = {}
+    for key, error in failed.items():
+        by_error.setdefault(error, []).append(key.label)
+    lines = []
+    for error, labels in by_error.items():
+        if len(labels) <= 2:
+            lines += [f"failed: {label}: {error}" for label in labels]
+        else:
+            lines.append(f"failed: {len(labels)} jobs ({labels[0]}, {labels[1]}, ...): {error}")
+    return lines
