@@ -35,7 +35,11 @@ OPERATORS = {  # name -> MethodConfig fields (pymoo 0.6 meanings; harness.search
     "glass": dict(crossover_prob=1.0, crossover_eta=3.0, mutation_prob_var=0.5, mutation_eta=3.0),  # CLIP-GLaSS
     "moderate": dict(crossover_prob=0.9, crossover_eta=15.0, mutation_prob_var=0.1, mutation_eta=10.0),
 }
-NOISE = {f"noise-{s}": dict(noise_mutation_sigma=s) for s in (0.1, 0.3, 0.5)}  # diffusion noise genome: step s
+
+
+def noise_step(name: str) -> dict:
+    """`noise-S`: the diffusion noise genome's mutation (and zero-order neighbour) step s = S."""
+    return dict(noise_mutation_sigma=float(name.removeprefix("noise-")))
 MEASURES = ("optimised", "pixels", "judge")
 CONTROLS = ("best_of_n", "no_selection")
 
@@ -90,9 +94,9 @@ def run(args, seeds: list[int], split: str) -> pd.DataFrame:
                 initial = initial_scores(gen, scorer, search, seed)
                 noise = genome.startswith("diffusion")
                 for op_name in (args.noise_steps if noise else args.operators):
-                    steps = NOISE if noise else OPERATORS
+                    steps = {op_name: noise_step(op_name)} if noise else OPERATORS
                     for method in methods:
-                        evolutionary = method.algorithm in ("nsga2", "ga") or (noise and method.algorithm == "zero_order")
+                        evolutionary = method.algorithm in ("nsga2", "ga") or (noise and method.algorithm.startswith("zero_order"))
                         if evolutionary:
                             method = dataclasses.replace(method, **steps[op_name])
                         elif op_name != (args.noise_steps if noise else args.operators)[0]:
@@ -200,6 +204,23 @@ def choose(tuning: pd.DataFrame, incumbent: tuple[str, str]) -> str:
             f"the held-out pixel gap is {mean:+.3f} [{lo:+.3f}, {hi:+.3f}] over {len(shared)} problems: it {verdict}")
 
 
+def versus(df: pd.DataFrame, other: pd.DataFrame, pairs: list[tuple[str, str]]) -> str:
+    """Paired differences over shared problems (target, seed) between rows of two results.csv files (the same
+    code at two commits, or two variants of a method): `pairs` is (method here, method there)."""
+    lines = ["| this | − that | problems | optimised | pixels | judge |", "|---|---|---|---|---|---|"]
+    for mine, theirs in pairs:
+        a = df[(df["method"] == mine) & (df["target"] != "two_target")]
+        b = other[(other["method"] == theirs) & (other["target"] != "two_target")]
+        a = a[a["pick"] == a["pick"].iloc[0]].set_index(["target", "seed"])
+        b = b[b["pick"] == a["pick"].iloc[0]].set_index(["target", "seed"])
+        shared = a.index.intersection(b.index)
+        gap = [f"gap:{o}" for o in str(a["objectives"].iloc[0]).split(",")]  # both on this method's objectives
+        value = lambda v, m: (v.loc[shared, gap].mean(axis=1) if m == "optimised" else v.loc[shared, m]).to_numpy()  # noqa: E731
+        cells = ["{:+.3f} [{:+.3f}, {:+.3f}]".format(*paired(value(a, m), value(b, m))) for m in MEASURES]
+        lines.append(f"| {mine} | {theirs} | {len(shared)} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="tiny")
@@ -221,12 +242,19 @@ def main(argv=None) -> None:
     parser.add_argument("--incumbent", default="sparse,moderate", help="the current default genome,operators")
     parser.add_argument("--from-csv", type=Path, default=None, help="re-render table.md from an earlier results.csv")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/search_power"))
+    parser.add_argument("--versus", nargs=2, metavar=("OTHER_CSV", "PAIRS"), default=None,
+                        help="with --from-csv: paired differences against another results.csv, PAIRS as "
+                             "'method_here:method_there,...' (e.g. zero_order:zero_order_greedy)")
     args = parser.parse_args(argv)
     for key in ("genomes", "spaces", "operators", "targets", "methods", "diffusion", "noise_steps"):
         setattr(args, key, [x for x in getattr(args, key).split(",") if x] if getattr(args, key) else [])
     fresh = [int(s) for s in args.seeds.split(",") if s]
     tune = [int(s) for s in args.tune_seeds.split(",") if s]
     t0 = time.perf_counter()
+    if args.from_csv and args.versus:
+        pairs = [tuple(p.split(":")) for p in args.versus[1].split(",")]
+        print(versus(pd.read_csv(args.from_csv), pd.read_csv(args.versus[0]), pairs))
+        return
     if args.from_csv:
         df = pd.read_csv(args.from_csv)
         tune = sorted(df.loc[df["split"] == "tuning", "seed"].unique().tolist())

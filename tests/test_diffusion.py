@@ -1,5 +1,5 @@
 """Diffusion generators: the image is a deterministic function of the noise genome, the noise operators keep
-N(0, I) where pymoo's SBX/PM do not, zero-order search spends the same budget, the tiny pipeline runs the smoke
+N(0, I) where pymoo's SBX/PM do not, zero-order search follows the paper at the same budget, the tiny pipeline runs the smoke
 suite and resumes after kill -9 to the same archive, and `harness search` stores re-decodable noise."""
 from __future__ import annotations
 
@@ -59,32 +59,59 @@ def rotation(x: np.ndarray, y: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, n
     return np.cos(a) * x + np.sin(a) * y, np.sin(a) * x + np.cos(a) * y
 
 
-def test_slerp_is_kept_over_the_exact_gaussian_rotation_by_measurement():
-    """The measurement behind the crossover of N(0, I) genes. For independent parents (256 genes, 2,000 pairs) the
-    rotation's children have chi-distributed norms (KS p > 0.05) and slerp's do not (KS p < 1e-4: it narrows the
-    norms' spread to 0.84 of the chi's), though 99.8 % of its children lie in the chi's central 99 %. But a
-    population's parents are not independent: mated without selection for 50 generations (parents repeat, so
-    children correlate), the rotation's norms grow without bound while slerp's stay inside the chi-square's central
-    99 % (test below). So slerp stays the crossover."""
+def noise_operator_outputs(x: np.ndarray, y: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
+    """Every operator the harness applies to N(0, I) genes, on independent N(0, I) inputs x, y [n, D]: the
+    crossover's two children, the mutation, the paper's zero-order neighbour (one per pivot) and the greedy one."""
+    from harness.search.operators import gaussian_mutation, slerp_keeping_norm
+    from harness.search.zero_order import sphere_neighbours
+
+    rng = np.random.default_rng(1)
+    s = 0.3
+    return {"crossover": np.concatenate([slerp_keeping_norm(x, y, t), slerp_keeping_norm(y, x, t)]),
+            "mutation": gaussian_mutation(x, s, rng),
+            "zero_order neighbour": np.stack([sphere_neighbours(p, np.sqrt(1 - s ** 2), 1, rng)[0] for p in x]),
+            "zero_order_greedy neighbour": np.sqrt(1 - s ** 2) * x + s * rng.standard_normal(x.shape)}
+
+
+def test_noise_operators_pass_the_norm_test():
+    """On a fixed sample (2,000 independent N(0, I) inputs of 256 genes), every noise operator's outputs have
+    chi(256)-distributed norms (KS p > 0.05) and N(0, 1) genes. Plain slerp, the crossover until 2026-12-07, fails
+    the same test (it narrows the norms' spread to 0.84 of the chi's)."""
     from harness.search.operators import slerp
 
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((2, 2000, 256))
     t = rng.random(2000)
     chi = stats.chi(256)
-    rotated = np.linalg.norm(np.concatenate(rotation(x, y, t)), axis=1)
+    for name, out in noise_operator_outputs(x, y, t).items():
+        norms = np.linalg.norm(out, axis=1)
+        assert stats.kstest(norms, chi.cdf).pvalue > 0.05, name
+        assert stats.kstest(out[:, 0], "norm").pvalue > 0.01 and abs(out.var() - 1) < 0.01, name
     slerped = np.linalg.norm(np.concatenate([slerp(x, y, t), slerp(y, x, t)]), axis=1)
-    assert stats.kstest(rotated, chi.cdf).pvalue > 0.05
     assert stats.kstest(slerped, chi.cdf).pvalue < 1e-4
-    lo, hi = chi.ppf([0.005, 0.995])
-    assert ((slerped > lo) & (slerped < hi)).mean() >= 0.99  # narrower, not shifted: 99.8 % inside the central 99 %
-    assert 0.8 < slerped.std() / chi.std() < 0.9  # the narrowing itself (0.59 against 0.71 here)
-    X = rng.standard_normal((100, 256))
-    for _ in range(50):  # the evolution of evolve() with the rotation as crossover and no mutation
-        pairs = rng.integers(0, 100, (50, 2))
-        X = np.concatenate(rotation(X[pairs[:, 0]], X[pairs[:, 1]], rng.random(50)))
-    norms = np.linalg.norm(X, axis=1)
-    assert np.median(norms) > 2 * chi.ppf(0.9995)  # far outside anything N(0, I) noise looks like
+    assert 0.8 < slerped.std() / chi.std() < 0.9
+
+
+def test_the_crossover_keeps_norms_when_parents_repeat_where_the_rotation_does_not():
+    """A population's parents are not independent: mated without selection for 50 generations (parents repeat, so
+    children correlate), the rotation cos(a) x + sin(a) y, exactly N(0, I) for independent parents, grows the norms
+    without bound; the crossover keeps every norm one of the initial ones."""
+    from harness.search.operators import slerp_keeping_norm
+
+    rng = np.random.default_rng(0)
+    chi = stats.chi(256)
+    start = rng.standard_normal((100, 256))
+    for op, far in ((rotation, True), (lambda a, b, t: (slerp_keeping_norm(a, b, t), slerp_keeping_norm(b, a, t)),
+                                     False)):
+        X = start.copy()
+        for _ in range(50):  # the evolution of evolve() with this crossover and no mutation
+            pairs = rng.integers(0, 100, (50, 2))
+            X = np.concatenate(op(X[pairs[:, 0]], X[pairs[:, 1]], rng.random(50)))
+        norms = np.linalg.norm(X, axis=1)
+        if far:
+            assert np.median(norms) > 2 * chi.ppf(0.9995)  # far outside anything N(0, I) noise looks like
+        else:
+            assert np.isin(np.round(norms, 9), np.round(np.linalg.norm(start, axis=1), 9)).all()
 
 
 def test_noise_operators_keep_n01_where_sbx_and_pm_do_not():
@@ -109,17 +136,58 @@ def test_the_image_is_a_function_of_the_noise(tiny_generators):
     assert not torch.equal(a, gen.decode(x))
 
 
-def test_zero_order_spends_the_same_budget_and_keeps_its_pivot(tiny_system, tiny_generators):
+def test_both_zero_orders_spend_the_same_budget_and_pick_the_best_seen(tiny_system, tiny_generators):
     from harness.config.schema import SearchConfig
     from harness.search import load_method, run_search
 
     gen, search = tiny_generators["diffusion"], SearchConfig(population=6, offspring=4, generations=3)
-    zero = run_search("a red bus.", load_method("zero_order"), tiny_system.scorer, gen, search, seed=0)
     other = run_search("a red bus.", load_method("best_of_n"), tiny_system.scorer, gen, search, seed=0)
-    assert zero.evaluations == other.evaluations == 6 + 4 * 2
-    best = zero.scores["text_image"]
-    assert zero.selected == int(np.argmax(best)) and best[zero.selected] >= max(r.scores["text_image"].max()
-                                                                                for r in zero.history[:1])
+    for name in ("zero_order", "zero_order_greedy"):
+        zero = run_search("a red bus.", load_method(name), tiny_system.scorer, gen, search, seed=0)
+        assert zero.evaluations == other.evaluations == 6 + 4 * 2
+        best = zero.scores["text_image"]
+        assert zero.selected == int(np.argmax(best))
+        assert best[zero.selected] >= max(r.scores["text_image"].max() for r in zero.history), name
+
+
+def test_zero_order_follows_the_paper():
+    """Ma et al.'s zero-order search: one random first pivot (the first shared initial latent), neighbours on its
+    sphere at cosine sqrt(1 - s^2), the pivot evaluated again every round, the best neighbour the next pivot when it
+    beats the pivot, and fresh random noise when none does. The greedy variant starts from the best of the whole
+    initial population instead."""
+    from harness.config.schema import SearchConfig
+    from harness.generators.class_genome import Block
+    from harness.search import load_method
+    from harness.search.strategies import make_strategy
+
+    D, method = 64, load_method("zero_order")
+    X0 = np.random.default_rng(5).standard_normal((6, D))
+    sample = lambda n, key: np.random.default_rng(key).standard_normal((n, D))  # noqa: E731
+    search = SearchConfig(population=6, offspring=4, generations=4)
+    strategy = make_strategy(method, search, X0, -9 * np.ones(D), 9 * np.ones(D), 0, [0], [Block("noise", 0, D,
+                                                                                                    gaussian=True)])
+    X = strategy.ask(sample)
+    cosine = X[1:] @ X[0] / np.linalg.norm(X[1:], axis=1) / np.linalg.norm(X[0])
+    assert np.array_equal(X[0], X0[0]) and len(X) == 6
+    assert np.allclose(np.linalg.norm(X, axis=1), np.linalg.norm(X0[0]))
+    assert np.allclose(cosine, np.sqrt(1 - method.noise_mutation_sigma ** 2))
+    scores = np.stack([X[:, 0], np.zeros(6)], axis=1)
+    scores[3, 0] = scores[:, 0].max() + 1  # neighbour 3 beats the pivot
+    strategy.tell(X, scores, list(range(6)))
+    Y = strategy.ask(sample)
+    assert np.array_equal(Y[0], X[3]) and len(Y) == 4  # the best neighbour is the pivot, evaluated again
+    strategy.tell(Y, np.stack([np.full(4, scores[3, 0]), np.zeros(4)], axis=1), [10, 11, 12, 13])  # none beats it
+    kept = strategy.population().payload
+    assert len(kept) == 6 and kept.count(3) == 1 and 10 not in kept  # the pivot's second evaluation not kept twice
+    Z = strategy.ask(sample)
+    assert np.array_equal(Z[0], sample(1, [0, 0x2E0, 2])[0]) and strategy.restarts == 1  # a fresh restart
+
+    greedy = make_strategy(load_method("zero_order_greedy"), search, X0, -9 * np.ones(D), 9 * np.ones(D), 0, [0],
+                           [Block("noise", 0, D, gaussian=True)])
+    assert np.array_equal(greedy.ask(sample), X0)
+    greedy.tell(X0, np.stack([X0[:, 0], np.zeros(6)], axis=1), list(range(6)))
+    pivot = X0[np.argmax(X0[:, 0])]
+    assert (greedy.ask(sample) @ pivot > 0.8 * pivot @ pivot).all()  # neighbours of the best initial latent
 
 
 @pytest.mark.slow

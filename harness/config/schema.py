@@ -287,7 +287,7 @@ class RunConfig:
 @dataclass
 class MethodConfig:
     name: str  # the file stem in baselines/
-    algorithm: Literal["nsga2", "ga", "random", "single", "zero_order"]  # search algorithm
+    algorithm: Literal["nsga2", "ga", "random", "single", "zero_order", "zero_order_greedy"]  # search algorithm
     description: str = ""  # one line shown in reports
     objectives: list[str] = field(default_factory=lambda: ["text_image"])  # critics optimized
     pick: str = "best_text_image_on_front"  # final-pick policy (harness.search.pick)
@@ -298,8 +298,9 @@ class MethodConfig:
     mutation_prob: float = 1.0  # per individual: probability that it is mutated at all
     mutation_prob_var: Optional[float] = 0.1  # per gene: probability it changes; None = pymoo's 1/genes
     mutation_eta: float = 10.0  # polynomial mutation distribution index
-    # Gaussian genes (a diffusion model's initial noise) keep N(0, I): crossover is slerp (crossover_prob per mating),
-    # mutation sqrt(1 - s^2) x + s e (mutation_prob per individual; zero_order's neighbours: this step size)
+    # Gaussian genes (a diffusion model's initial noise) keep N(0, I): crossover slerps directions and keeps a parent's
+    # norm (crossover_prob per mating), mutation sqrt(1 - s^2) x + s e (mutation_prob per individual); zero_order's
+    # neighbours lie at cosine sqrt(1 - s^2) from the pivot
     noise_mutation_sigma: float = 0.3  # s: how far a mutation (or a zero-order neighbour) moves the noise
     class_mutation_prob_var: Optional[float] = None  # the class genes' own per-gene probability; None = as above
     class_mutation_eta: Optional[float] = None  # the class genes' own PM index; None = mutation_eta
@@ -310,7 +311,7 @@ class MethodConfig:
         _check(len(self.objectives) >= 1, where, prefix + "objectives", "must name at least one critic")
         if self.algorithm == "nsga2":
             _check(len(self.objectives) >= 2, where, prefix + "objectives", "needs >= 2 critics for nsga2")
-        if self.algorithm in ("ga", "zero_order"):
+        if self.algorithm in ("ga", "zero_order", "zero_order_greedy"):
             _check(len(self.objectives) == 1, where, prefix + "objectives", f"needs exactly 1 critic for {self.algorithm}")
         _check(0 < self.noise_mutation_sigma <= 1, where, prefix + "noise_mutation_sigma", "must be in (0, 1]")
         for key in ("crossover_prob", "mutation_prob", "mutation_prob_var", "class_mutation_prob_var"):

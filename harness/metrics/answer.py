@@ -31,7 +31,7 @@ def comparisons(manifest: dict, methods: list[str]) -> list[tuple[str, str]]:
             continue
         for c in methods:
             several = len(spec.get(m, {}).get("objectives", [])) > 1
-            if c != m and (algo[c] in ("single", "random", "zero_order") or (algo[c] == "ga" and several)):
+            if c != m and (algo[c] in ("single", "random", "zero_order", "zero_order_greedy") or (algo[c] == "ga" and several)):
                 out.append((m, c))
     return out
 

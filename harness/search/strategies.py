@@ -7,27 +7,11 @@ per individual (the images), so nothing is decoded twice.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from harness.config.schema import MethodConfig, SearchConfig
-
-
-@dataclass
-class Population:
-    X: np.ndarray  # latents float64 [P, D]
-    scores: np.ndarray  # all four scores float64 [P, 4]
-    payload: list  # one entry per individual (uint8 images)
-
-
-class Strategy:
-    generation: int = 0  # generations told so far
-    n_generations: int = 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.generation < self.n_generations
+from harness.search.base import Population, Strategy
+from harness.search.zero_order import make_zero_order
 
 
 def ga_tournament(pop, P, random_state=None, **kwargs):
@@ -148,63 +132,13 @@ class SingleStrategy(Strategy):
         return self.pop
 
 
-class ZeroOrderStrategy(Strategy):
-    """Ma et al. (CVPR 2025)'s zero-order search: a pivot (the best of the shared initial population by the
-    method's one objective), then each generation `offspring` neighbours of the pivot within a step; the best
-    seen becomes the pivot. Neighbours of Gaussian genes are sqrt(1 - s^2) p + s e (they stay N(0, I)); of
-    bounded genes p + s (xu - xl) / 4 e, clipped (integers rounded); s = `noise_mutation_sigma`. The same
-    evaluation budget as the other methods; the population kept is the best `population` seen."""
-
-    def __init__(self, method: MethodConfig, search: SearchConfig, X0: np.ndarray, xl, xu, seed: int,
-                 objective_index: list[int], blocks: list):
-        self.X0, self.xl, self.xu = X0, np.asarray(xl, dtype=np.float64), np.asarray(xu, dtype=np.float64)
-        self.pop_size, self.offspring, self.n_generations = search.population, search.offspring, search.generations
-        self.objective = objective_index[0]
-        self.sigma = float(method.noise_mutation_sigma)
-        self.blocks = blocks
-        self.rng = np.random.default_rng([seed, 0x2E0])
-        self.pop: Population | None = None
-
-    @property
-    def pivot(self) -> np.ndarray:
-        return self.pop.X[0]  # the population is kept best first
-
-    def ask(self, sample) -> np.ndarray:
-        if self.generation == 0:
-            return self.X0
-        noise = self.rng.standard_normal((self.offspring, len(self.pivot)))
-        out = np.repeat(self.pivot[None], self.offspring, axis=0)
-        for b in self.blocks:
-            cols = slice(b.start, b.stop)
-            if getattr(b, "gaussian", False):
-                out[:, cols] = np.sqrt(1 - self.sigma ** 2) * out[:, cols] + self.sigma * noise[:, cols]
-            else:
-                step = self.sigma * (self.xu[cols] - self.xl[cols]) / 4
-                out[:, cols] = np.clip(out[:, cols] + step * noise[:, cols], self.xl[cols], self.xu[cols])
-                if b.integer:
-                    out[:, cols] = np.round(out[:, cols])
-        return out
-
-    def tell(self, X, scores, payload) -> None:
-        if self.pop is not None:
-            X = np.concatenate([self.pop.X, X])
-            scores = np.concatenate([self.pop.scores, scores])
-            payload = self.pop.payload + list(payload)
-        order = np.argsort(-scores[:, self.objective], kind="stable")[:self.pop_size]
-        self.pop = Population(X[order], scores[order], [payload[i] for i in order])
-        self.generation += 1
-
-    def population(self) -> Population:
-        return self.pop
-
-
 def make_strategy(method: MethodConfig, search: SearchConfig, X0, xl, xu, seed: int,
                   objective_index: list[int], blocks: list) -> Strategy:
     """blocks: the genome's blocks of genes (Generator.blocks()), for the per-block operators."""
     if method.algorithm in ("nsga2", "ga"):
         return PymooStrategy(method, search, X0, xl, xu, seed, objective_index, blocks)
-    if method.algorithm == "zero_order":
-        return ZeroOrderStrategy(method, search, X0, xl, xu, seed, objective_index, blocks)
+    if method.algorithm in ("zero_order", "zero_order_greedy"):
+        return make_zero_order(method, search, X0, xl, xu, seed, objective_index, blocks)
     if method.algorithm == "random":
         return RandomStrategy(search, X0, seed, objective_index)
     return SingleStrategy(X0)
