@@ -75,13 +75,16 @@ def run(args, seeds: list[int], split: str) -> pd.DataFrame:
                                              initial_scores, run_problem, target_image)
     from harness.search.system import build_system
 
-    search = SearchConfig(population=args.population, offspring=args.population, generations=args.generations)
+    search = SearchConfig(population=args.population, offspring=args.population, generations=args.generations,
+                          nfe=args.nfe)
     rows = []
     variants = {g: [f"generator.class_genome={g}", f"generator.active_classes={args.active_classes}"]
                 for g in args.genomes if g}
     variants.update({f"stylegan2:{sp}": ["models.generator=stylegan2_ada", f"generator.space={sp}"]
                      for sp in args.spaces if sp})
-    variants.update({f"diffusion:{g}": ["models.generator=diffusion"] for g in args.diffusion if g})
+    multistep = ["generator.steps=8", "generator.scheduler=ddim", "generator.eta=1.0", "generator.guidance=3.0"]
+    variants.update({f"diffusion:{g}": ["models.generator=diffusion", *(multistep if g == "multistep" else [])]
+                     for g in args.diffusion if g})
     for genome, variant in variants.items():
         cfg = build_run_config(sets=[*variant, *args.set], models__profile=args.profile)
         system = build_system(cfg)
@@ -111,7 +114,8 @@ def run(args, seeds: list[int], split: str) -> pd.DataFrame:
                                          "method": method.name, "pick": policy, "seed": seed,
                                          **gaps(initial, picked, [o for o in OBJECTIVES if o in method.objectives]
                                                 or list(OBJECTIVES)),
-                                         "evaluations": out["evaluations"], "seconds": time.perf_counter() - t0})
+                                         "evaluations": out["evaluations"], "nfe": out["nfe"],
+                                         "seconds": time.perf_counter() - t0})
                         print({k: v for k, v in rows[-1].items() if k != "profile"}, flush=True)
         if args.two_target:
             for seed in seeds:
@@ -231,7 +235,10 @@ def main(argv=None) -> None:
     parser.add_argument("--genomes", default="softmax,sparse,embedding")
     parser.add_argument("--active-classes", type=int, default=1)
     parser.add_argument("--spaces", default="", help="StyleGAN2 spaces to run too (z,w,wplus), tiny/given network")
-    parser.add_argument("--diffusion", default="", help="'noise' to run the diffusion generator's noise genome")
+    parser.add_argument("--diffusion", default="", help="'noise' to run the diffusion generator's noise genome (one "
+                                                        "step), 'multistep' its 8-step DDIM sampler (eta 1, guidance 3)")
+    parser.add_argument("--nfe", type=int, default=None, help="every method's budget in function evaluations "
+                                                               "(default: the generations' images x steps)")
     parser.add_argument("--operators", default="pymoo,glass,moderate")
     parser.add_argument("--noise-steps", default="noise-0.1,noise-0.3,noise-0.5",
                         help="the diffusion noise genome's mutation (and zero-order neighbour) steps s")

@@ -73,7 +73,9 @@ def tiny_generators(tiny_system, tiny_stylegan2, tiny_pipeline):
             "stylegan2_ada[w, random noise]": StyleGAN2Generator(tiny_stylegan2, space="w", noise_mode="random",
                                                                  truncation=0.7, batch_size=4),
             "diffusion": DiffusionGenerator(tiny_pipeline, batch_size=4),
-            "diffusion[2 steps]": DiffusionGenerator(tiny_pipeline, steps=2, batch_size=4)}
+            "diffusion[2 steps]": DiffusionGenerator(tiny_pipeline, steps=2, batch_size=4),
+            "diffusion[ddim, 8 steps, eta 1, guidance 3]": DiffusionGenerator(tiny_pipeline, steps=8, guidance=3.0,
+                                                                            scheduler="ddim", eta=1.0, batch_size=4)}
 
 
 @pytest.fixture(scope="session")

@@ -97,6 +97,15 @@ def cases(world):
     (photos_torn / "coffee.jpg").write_bytes((photos_torn / "coffee.jpg").read_bytes()[:200])
     a_file = root / "a_file"
     a_file.write_text("not a cache folder")
+    multistep = REPO / "suites" / "smoke_multistep"
+    evo_base = (REPO / "baselines" / "evo_trajectory.yaml").read_text()
+
+    def evo(name, line):  # a copy of evo_trajectory with one line changed
+        key = line.split(":", 1)[0]
+        text = "\n".join(line if row.startswith(key + ":") else row for row in evo_base.splitlines()) + "\n"
+        (root / f"{name}.yaml").write_text(text)
+        return root / f"{name}.yaml"
+
     for name in ("folder_yaml", "loop_yaml", "folder_captions", "fifo_captions", "manifest_only", "bomb_description",
                  "big_captions"):
         shutil.rmtree(root / name, ignore_errors=True)  # cases() is called once per test on the same world
@@ -315,6 +324,30 @@ def cases(world):
         ("leave-one-out with a sweep", ["ablate", suite, "--leave-one-out", "four_objective", "--set",
                                         "critics.image_real.temperature=0.5,1", "--out", out],
          "a swept value (KEY=V1,V2) does not apply", False),
+        ("an NFE budget under one generation", ["run", multistep, "--out", out, "--set", "search.nfe=16"],
+         "search.nfe=16 is smaller than one generation of best_of_n: population 4 x 8 step(s) = 32 NFE", False),
+        ("a step count the scheduler cannot take", ["run", multistep, "--out", out, "--set", "generator.steps=2000"],
+         "'generator.steps' must be in 1..1000 (the scheduler's training timesteps", False),
+        ("an evolution schedule not increasing", ["run", multistep, "--out", out, "--methods",
+                                                  evo("evo_order", "evolution_schedule: [0, 30, 20]")],
+         "'evolution_schedule' must be strictly increasing, got [0, 30, 20]", False),
+        ("an evolution schedule past the last step", ["run", multistep, "--out", out, "--methods",
+                                                      evo("evo_past", "evolution_schedule: [0, 20, 50]")],
+         "ends at step 50, past the last step of its schedule_steps=50", False),
+        ("a population schedule of the wrong length", ["run", multistep, "--out", out, "--methods",
+                                                       evo("evo_sizes", "population_schedule: [42, 26]")],
+         "'population_schedule' has 2 entries; it needs 5", False),
+        ("an evolution schedule that collapses at few steps", ["run", multistep, "--out", out, "--set",
+                                                               "generator.steps=3"],
+         "becomes [0, 1, 2, 2] at generator.steps=3: not increasing", False),
+        ("evo_trajectory on a GAN", ["run", suite, "--out", out, "--methods", "evo_trajectory"],
+         "needs models.generator=diffusion with generator.scheduler=ddim", False),
+        ("budgets that are not numbers", ["ablate", multistep, "--budgets", "64,lots", "--out", out],
+         "give whole numbers of function evaluations", False),
+        ("a budget under one generation", ["ablate", multistep, "--budgets", "16,128", "--out", out],
+         "search.nfe=16 is smaller than one generation", False),
+        ("budgets beside search.nfe", ["ablate", multistep, "--budgets", "64", "--set", "search.nfe=64", "--out", out],
+         "--set search.nfe does not apply with --budgets", False),
         ("diffusion: with an empty id", ["search", "a cat", "--models", "tiny", "--set", "models.generator=diffusion:",
                                          "--out", out], "the id after 'diffusion:' is empty", True),
         ("diffusion:FOLDER without model_index.json", ["search", "a cat", "--models", "tiny", "--set",

@@ -79,7 +79,8 @@ def test_critic_contract(name, plugin_scorer, images):
 
 
 GENERATOR_VARIANTS = ["biggan[softmax]", "biggan[sparse]", "biggan[sparse, 3 classes]", "biggan[embedding]",
-                      "stylegan2_ada[w, random noise]", "stylegan2_ada[wplus]", "diffusion[2 steps]"]
+                      "stylegan2_ada[w, random noise]", "stylegan2_ada[wplus]", "diffusion[2 steps]",
+                      "diffusion[ddim, 8 steps, eta 1, guidance 3]"]
 
 
 @pytest.mark.parametrize("name", list(GENERATORS) + GENERATOR_VARIANTS)

@@ -12,7 +12,8 @@ from harness.cli.main import app
 
 
 @app.command(epilog="Example: harness ablate suites/smoke --set critics.image_real.temperature=0.5,1,2,5"
-                    " | harness ablate suites/smoke --leave-one-out four_objective --models tiny")
+                    " | harness ablate suites/smoke --leave-one-out four_objective --models tiny"
+                    " | harness ablate suites/smoke_multistep --budgets 64,128")
 def ablate(
     suite: Path = typer.Argument(..., metavar="SUITE", help="suite folder, e.g. suites/smoke"),
     set_: Optional[list[str]] = typer.Option(None, "--set", metavar="KEY=V1,V2",
@@ -36,6 +37,9 @@ def ablate(
                                             "so the answer says whether each variant still beats the controls"),
     caption_figures: int = typer.Option(3, "--caption-figures", metavar="N", min=0,
                                         help="per-caption figures for the first N captions (0: all)"),
+    budgets: Optional[str] = typer.Option(None, "--budgets", metavar="B1,B2",
+                                          help="run every method at each budget of function evaluations (NFE) and "
+                                               "draw score against NFE, e.g. --budgets 500,1000,2000"),
 ) -> None:
     """Sweep settings (one run per grid point), or measure the effect of each score of a method (one run of the
     method and its variants)."""
@@ -47,6 +51,13 @@ def ablate(
     out = out_path(out)
     from harness.cli.progress import observing
 
+    if budgets is not None:
+        if leave_one_out or add_critic or with_controls:
+            from harness.errors import ConfigError
+
+            raise ConfigError("--budgets runs the suite's methods at each budget: it does not combine with "
+                              "--leave-one-out, --add-critic or --with-controls (run those as their own ablation)")
+        return budget_ablation(suite, budgets, set_ or [], out, methods, seeds, models, device, limit)
     if leave_one_out or add_critic:
         return critic_ablation(suite, leave_one_out, add_critic or [], set_ or [], out, methods, seeds, models,
                                device, limit, with_controls, caption_figures)
@@ -130,3 +141,38 @@ def critic_ablation(suite, method, add, sets, out, methods, seeds, models, devic
     if result.failed:
         err_console.print(f"warning: {result.failed} job(s) failed")
     console.print(f"ablation report: {result.report}")
+
+
+def budget_ablation(suite, budgets, sets, out, methods, seeds, models, device, limit) -> None:
+    """`--budgets B1,B2`: every method at each NFE budget, score against compute, answer first."""
+    from harness.analysis.budgets import parse_budgets, run_budgets
+    from harness.cli.progress import observing
+    from harness.errors import ConfigError
+
+    values = parse_budgets(budgets)
+    swept = [s for s in sets if "," in s.split("=", 1)[-1] and not s.split("=", 1)[-1].strip().startswith(("[", "{"))]
+    if swept:
+        raise ConfigError(f"--set {swept[0]}: --budgets sweeps the budget only; sweep other settings as their own "
+                          "`harness ablate SUITE --set KEY=V1,V2`")
+    with observing() as observer:
+        result = run_budgets(suite, values, out, observer=observer, sets=sets, methods=methods, seeds=seeds,
+                             models=models, device=device, limit=limit)
+    summary = result.summary
+    judges = summary.get("judges", [])
+    show = Table(title="score against compute: mean of caption means [95 % CI over captions] per budget")
+    for col in ["measure", "method", *[f"{b} NFE" for b in result.budgets]]:
+        show.add_column(col, overflow="fold")
+    from harness.report.budgets import _cell
+
+    for name in judges[:2] + summary.get("critics", [])[:1]:
+        for method, points in summary.get("curves", {}).get(name, {}).items():
+            at = {p["nfe"]: p for p in points}
+            show.add_row(name, method, *[_cell(at.get(b)) for b in result.budgets])
+    console.print(show)
+    for a in summary.get("answer", []):
+        verdict = f"{a['leader']} is ahead" if a["ahead"] else f"no method detectably ahead (highest: {a['leader']})"
+        console.print(f"{a['budget']} NFE, {a['judge']}: {verdict}")
+    for folder, n in result.failed.items():
+        err_console.print(f"warning: {n} job(s) failed in {folder}")
+    console.print(f"budget report: {result.report}")
+

@@ -10,7 +10,8 @@ from harness.config.typed import from_dict, read_yaml
 from harness.errors import ConfigError
 
 DEFAULT_METHODS = ("no_selection", "best_of_n", "clip_single", "four_objective")  # a suite that names none
-METHOD_ORDER = ("no_selection", "best_of_n", "zero_order", "zero_order_greedy", "clip_single", "four_objective")  # report order
+METHOD_ORDER = ("no_selection", "best_of_n", "zero_order", "zero_order_greedy", "clip_single", "four_objective",
+                "evo_trajectory", "evo_trajectory_four")  # report order
 METHOD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a folder name in the run directory
 
 

@@ -44,6 +44,9 @@ class ModelsConfig:
                f"must be one of default, random, tiny, got {self.profile!r}")
 
 
+TRAIN_TIMESTEPS = 1000  # the Stable Diffusion schedulers' num_train_timesteps: no more inference steps than these
+
+
 @dataclass
 class GeneratorConfig:
     truncation: float = 1.0  # BigGAN truncation / StyleGAN2 psi, in (0, 1]; 1 = none
@@ -54,8 +57,10 @@ class GeneratorConfig:
     space: str = "z"  # latent space searched: z, or w / wplus (StyleGAN2 only; wplus: one w per layer)
     noise_mode: str = "const"  # StyleGAN2 noise: const (stored maps), random (seeded by the genome) or none
     class_label: Optional[int] = None  # conditional StyleGAN2: fixed class; None = search the class (space z)
-    steps: int = 1  # diffusion: denoising steps (SD-Turbo's model card: 1; 1-4 for the turbo models)
+    steps: int = 1  # diffusion: denoising steps (SD-Turbo's model card: 1; 1-4 for the turbo models; SD 2.1: 50)
     guidance: float = 0.0  # diffusion: classifier-free guidance scale (0 = none, as the turbo models are used)
+    scheduler: str = "pipeline"  # diffusion: pipeline (its own, e.g. the turbo models' Euler) | ddim (EvoSearch's)
+    eta: float = 0.0  # diffusion, ddim: DDIM's eta (0 deterministic, 1 stochastic; its per-step noise seeded)
 
     def validate(self, where: str, prefix: str = "") -> None:
         _check(0 < self.truncation <= 1, where, prefix + "truncation", "must be in (0, 1]")
@@ -68,8 +73,14 @@ class GeneratorConfig:
         _check(self.noise_mode in ("const", "random", "none"), where, prefix + "noise_mode",
                f"must be const, random or none, got {self.noise_mode!r}")
         _check(self.class_label is None or self.class_label >= 0, where, prefix + "class_label", "must be >= 0")
-        _check(1 <= self.steps <= 50, where, prefix + "steps", "must be in 1..50 (the turbo models: 1 to 4)")
+        _check(1 <= self.steps <= TRAIN_TIMESTEPS, where, prefix + "steps",
+               f"must be in 1..{TRAIN_TIMESTEPS} (the scheduler's training timesteps; the turbo models: 1 to 4, "
+               f"SD 1.5/2.1: 20 to 50)")
         _check(self.guidance >= 0, where, prefix + "guidance", "must be >= 0")
+        _check(self.scheduler in ("pipeline", "ddim"), where, prefix + "scheduler",
+               f"must be pipeline or ddim, got {self.scheduler!r}")
+        _check(0 <= self.eta <= 1, where, prefix + "eta", "must be in [0, 1]")
+        _check(self.eta == 0 or self.scheduler == "ddim", where, prefix + "eta", "applies to scheduler=ddim only")
 
 
 @dataclass
@@ -161,11 +172,15 @@ class SearchConfig:
     population: int = 100  # individuals kept each generation (the report: 100)
     offspring: int = 100  # new individuals evaluated each generation after the first (100)
     generations: int = 50  # generation 0 is the initial population (50 in all)
+    nfe: Optional[int] = None  # the budget in function evaluations (denoiser steps per image; a GAN image is 1):
+    # every method spends at most this (harness.search.budget); None = population + offspring x (generations - 1)
+    # images' worth
 
     def validate(self, where: str, prefix: str = "") -> None:
         _check(self.population >= 2, where, prefix + "population", "must be >= 2")
         _check(self.offspring >= 1, where, prefix + "offspring", "must be >= 1")
         _check(self.generations >= 1, where, prefix + "generations", "must be >= 1")
+        _check(self.nfe is None or self.nfe >= 1, where, prefix + "nfe", "must be >= 1 (or null: the generations')")
 
     @property
     def budget(self) -> int:
@@ -287,7 +302,8 @@ class RunConfig:
 @dataclass
 class MethodConfig:
     name: str  # the file stem in baselines/
-    algorithm: Literal["nsga2", "ga", "random", "single", "zero_order", "zero_order_greedy"]  # search algorithm
+    algorithm: Literal["nsga2", "ga", "random", "single", "zero_order", "zero_order_greedy",
+                       "evo_trajectory"]  # search algorithm
     description: str = ""  # one line shown in reports
     objectives: list[str] = field(default_factory=lambda: ["text_image"])  # critics optimized
     pick: str = "best_text_image_on_front"  # final-pick policy (harness.search.pick)
@@ -304,6 +320,13 @@ class MethodConfig:
     noise_mutation_sigma: float = 0.3  # s: how far a mutation (or a zero-order neighbour) moves the noise
     class_mutation_prob_var: Optional[float] = None  # the class genes' own per-gene probability; None = as above
     class_mutation_eta: Optional[float] = None  # the class genes' own PM index; None = mutation_eta
+    # evo_trajectory (EvoSearch, He et al. 2025; harness.search.trajectory): evolution along the denoising path
+    evolution_schedule: list[int] = field(default_factory=lambda: [0, 20, 30, 40])  # steps where a generation evolves
+    population_schedule: list[int] = field(default_factory=lambda: [42, 26, 26, 26, 30])  # sizes: initial, then one
+    # per evolution step (one more entry than evolution_schedule)
+    schedule_steps: int = 50  # the step count the schedules are written for: other counts scale both to the budget
+    elites: int = 5  # the best states carried into the next generation unchanged
+    trajectory_mutation: float = 0.2  # r: the noise part of a state moves to sqrt(1 - r^2) e + r e' (keeps x_t's law)
 
     def validate(self, where: str, prefix: str = "") -> None:
         """Structure only: critic and pick names are checked where their registries live
@@ -314,9 +337,31 @@ class MethodConfig:
         if self.algorithm in ("ga", "zero_order", "zero_order_greedy"):
             _check(len(self.objectives) == 1, where, prefix + "objectives", f"needs exactly 1 critic for {self.algorithm}")
         _check(0 < self.noise_mutation_sigma <= 1, where, prefix + "noise_mutation_sigma", "must be in (0, 1]")
+        if self.algorithm == "evo_trajectory":
+            self.validate_schedules(where, prefix)
         for key in ("crossover_prob", "mutation_prob", "mutation_prob_var", "class_mutation_prob_var"):
             value = getattr(self, key)
             _check(value is None or 0 <= value <= 1, where, prefix + key, "must be in [0, 1]")
         for key in ("crossover_eta", "mutation_eta", "class_mutation_eta"):
             value = getattr(self, key)
             _check(value is None or value > 0, where, prefix + key, "must be > 0")
+
+    def validate_schedules(self, where: str, prefix: str = "") -> None:
+        """The schedules' own structure; against a generator's step count: harness.search.budget."""
+        steps = self.evolution_schedule
+        _check(len(steps) >= 1 and all(isinstance(s, int) and s >= 0 for s in steps), where,
+               prefix + "evolution_schedule", f"must list denoising steps >= 0, got {steps!r}")
+        _check(all(a < b for a, b in zip(steps, steps[1:])), where, prefix + "evolution_schedule",
+               f"must be strictly increasing, got {steps!r}")
+        _check(steps[-1] < self.schedule_steps, where, prefix + "evolution_schedule",
+               f"ends at step {steps[-1]}, past the last step of its schedule_steps={self.schedule_steps} "
+               f"(steps are 0..{self.schedule_steps - 1})")
+        sizes = self.population_schedule
+        _check(len(sizes) == len(steps) + 1, where, prefix + "population_schedule",
+               f"has {len(sizes)} entries; it needs {len(steps) + 1}: the initial population, then one per step of "
+               f"evolution_schedule {steps!r}")
+        _check(all(isinstance(n, int) and n >= 2 for n in sizes), where, prefix + "population_schedule",
+               f"must list sizes >= 2, got {sizes!r}")
+        _check(0 <= self.elites < min(sizes[1:]), where, prefix + "elites",
+               f"must be in 0..{min(sizes[1:]) - 1} (fewer than every later population)")
+        _check(0 < self.trajectory_mutation <= 1, where, prefix + "trajectory_mutation", "must be in (0, 1]")

@@ -44,7 +44,8 @@ class ArchiveAndCheckpoint(Callback):
     def on_generation(self, record, strategy) -> None:
         self.rows.append(generation_rows(self.suite, self.job.key, self.job.caption.text, record))
         if self.rundir is not None and strategy.has_next and (record.generation + 1) % self.every == 0:
-            state = {"strategy": strategy, "rows": self.rows, "evaluations": record.evaluations}
+            state = {"strategy": strategy, "rows": self.rows, "evaluations": record.evaluations,
+                     "spent": record.spent}
             atomic_write_bytes(self.rundir.checkpoint_path(self.job.key), pickle.dumps(state))
 
 
@@ -66,7 +67,7 @@ def compute_job(suite: str, job: Job, system, every: int, state: dict | None = N
     archive = ArchiveAndCheckpoint(rundir, suite, job, every, rows=state["rows"] if state else None)
     result = run_search(job.caption, job.method, system.scorer, system.generator, system.config.search,
                         job.seed, callbacks=[archive, *callbacks], strategy=state["strategy"] if state else None,
-                        evaluations=state["evaluations"] if state else 0)
+                        evaluations=state["evaluations"] if state else 0, spent=state.get("spent") if state else None)
     result.history = []  # the rows hold it; the per-generation latents are not needed after the job
     return result, pd.concat(archive.rows, ignore_index=True)
 
@@ -95,10 +96,11 @@ def restore_job(rundir: RunDir, job: Job, system, record: dict, problems: dict[s
     folder = rundir.job_dir(job.key)
     with np.load(folder / layout.LATENTS) as data:
         latents, selected = data["latents"], int(data["selected"])
+        trajectory = {k: data[k] for k in ("start_step", "noise_seed") if k in data.files}
     images = [name for name in problems if name.endswith(".png")]
     if images:
         system.generator.condition(job.caption)  # a text-conditioned generator decodes for this caption
-        decoded = to_uint8(quantize(system.generator.decode(latents)))
+        decoded = to_uint8(quantize(decode_latents(system.generator, latents, trajectory)))
         for name in images:
             index = selected if name == layout.SELECTED_PNG else int(Path(name).stem)
             save_png(folder / name, decoded[index])
@@ -106,5 +108,26 @@ def restore_job(rundir: RunDir, job: Job, system, record: dict, problems: dict[s
         write_json(folder / layout.RESULT, {
             **job.key.record(), "caption": job.caption.text, "pick": job.method.pick,
             "selected": record.get("selected", selected), "picks": record.get("picks", {}),
-            "evaluations": record.get("evaluations"), "selected_scores": record.get("selected_scores", {})})
+            "evaluations": record.get("evaluations"), "selected_scores": record.get("selected_scores", {}),
+            **{k: record[k] for k in SPENT if k in record}})
     return True
+
+
+SPENT = ("nfe", "decoder_calls", "critic_images", "budget_nfe")  # a job's compute, in its record and result.json
+
+
+def decode_latents(generator, latents, trajectory: dict):
+    """A job's stored population re-decoded: initial latents through the generator; evo_trajectory's states from
+    the step each is at, with its sampler seed."""
+    import torch
+
+    if not trajectory:
+        return generator.decode(latents)
+    steps, seeds = trajectory["start_step"], trajectory["noise_seed"]
+    out = [None] * len(latents)
+    for step in sorted(set(steps.tolist())):
+        rows = [i for i, s in enumerate(steps) if s == step]
+        images, _ = generator.denoise(latents[rows], int(step), seeds[rows])
+        for i, image in zip(rows, images):
+            out[i] = image
+    return torch.stack(out)

@@ -32,12 +32,23 @@ def job_records(manifest: dict) -> dict[JobKey, dict]:
     return {JobKey.of(r): r for r in manifest["jobs"]}
 
 
+def final_population(job: Job, suite) -> int:
+    """How many images a finished job keeps (no_selection 1, evo_trajectory its last generation's size)."""
+    from harness.search.budget import plan, steps_per_image
+
+    spent = plan(job.method, suite.run.search, steps_per_image(suite.run))
+    return 1 if job.method.algorithm == "single" else spent.sizes[-1] if spent.sizes else spent.search.population
+
+
 def generations(job: Job, suite) -> int:
-    return 1 if job.method.algorithm == "single" else suite.run.search.generations
+    """The generations the job will run: those the run's NFE budget pays for (harness.search.budget)."""
+    from harness.search.budget import plan, steps_per_image
+
+    return plan(job.method, suite.run.search, steps_per_image(suite.run)).generations
 
 
 def finish_job(rundir: RunDir, manifest: dict, rec: dict, job: Job, result, resumed: int, seconds: float) -> None:
-    rec.update(status="done", ended=mf.now(), evaluations=result.evaluations, selected=result.selected,
+    rec.update(status="done", ended=mf.now(), evaluations=result.evaluations, **result.spent, selected=result.selected,
                picks=result.picks, resumed_from_generation=resumed, selected_scores=result.selected_scores, seconds=round(seconds, 3))
     rundir.update_job(rec)
     rundir.checkpoint_path(job.key).unlink(missing_ok=True)
@@ -50,7 +61,7 @@ def verify_finished(rundir: RunDir, suite, jobs: list[Job], records: dict, syste
         rec = records[job.key]
         if rec["status"] != "done":
             continue
-        population = 1 if job.method.algorithm == "single" else suite.run.search.population
+        population = final_population(job, suite)
         problems = rundir.job_problems(job.key, population)
         if not problems:
             continue

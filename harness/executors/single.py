@@ -38,7 +38,7 @@ def write_search(out: Path, result: SearchResult, system: System, method, seed: 
         critics = [spec.record() for spec in critic_specs(system.config.critics.plugins)]
         manifest = mf.base_manifest("search", suite, system.config, [method], [seed], [key], system.models.describe(),
                                     critics)
-        manifest["jobs"][0].update(folder=".", status="done", attempts=1, evaluations=result.evaluations,
+        manifest["jobs"][0].update(folder=".", status="done", attempts=1, evaluations=result.evaluations, **result.spent,
                                    selected=result.selected, picks=result.picks,
                                    selected_scores=result.selected_scores)
         manifest["sessions"] = [{"started": manifest["started"], "argv": sys.argv[1:], "executor": "local"}]

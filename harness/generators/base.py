@@ -18,10 +18,18 @@ class Generator(ABC):
     latent_dim: int
     image_size: int
 
+    nfe_per_image: int = 1  # function evaluations of one decode: a GAN's one forward pass; a diffusion model's steps
+
     def __init__(self, batch_size: int = 32, device: str = "cpu"):
         self.batch_size = int(batch_size)
         self.device = torch.device(device)
         self.precision = "fp32"  # set by build_system from RunConfig.precision
+        self.counters = {"nfe": 0, "decoder_calls": 0}  # what every decode spent (harness.search.budget)
+
+    def count(self, images: int, nfe_per_image: int) -> None:
+        counters = self.__dict__.setdefault("counters", {"nfe": 0, "decoder_calls": 0})  # a plugin may skip __init__
+        counters["nfe"] += int(images) * int(nfe_per_image)
+        counters["decoder_calls"] += int(images)
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper bounds, each float64 [D]."""
@@ -49,6 +57,7 @@ class Generator(ABC):
 
         with torch.inference_mode(), autocast(self.device, self.precision):
             out = torch.cat([self._decode(chunk).float() for chunk in x.split(self.batch_size)])
+        self.count(len(x), self.nfe_per_image)
         return out.clamp(0.0, 1.0)
 
     def condition(self, caption) -> None:

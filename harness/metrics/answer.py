@@ -1,7 +1,7 @@
 """The answer to the report's question: does each evolutionary method give better images than each
 control, according to the judges the search did not optimise?
 
-For every evolutionary method (algorithm nsga2 or ga) against every control (no search, random search
+For every evolutionary method (algorithm nsga2, ga or evo_trajectory) against every control (no search, random search
 at the same budget, picked by the method's own policy, zero-order search when the run has it, and a
 single-objective GA when the method has several objectives), per held-out judge: the mean of per-caption mean differences, its interval over
 captions, the Wilcoxon p over captions adjusted for this section's tests (Benjamini-Hochberg), and
@@ -14,7 +14,7 @@ from __future__ import annotations
 from harness.metrics import evidence, power
 from harness.metrics.paired import adjust_for_multiple_tests, control_under
 
-EVOLUTIONARY = ("nsga2", "ga")
+EVOLUTIONARY = ("nsga2", "ga", "evo_trajectory")
 CORRECTION = "Benjamini-Hochberg over this section's tests (every method x control x held-out judge)"
 QUESTION = ("Does each evolutionary method give better images than each control, according to the judges "
             "the search did not optimise?")
@@ -31,7 +31,8 @@ def comparisons(manifest: dict, methods: list[str]) -> list[tuple[str, str]]:
             continue
         for c in methods:
             several = len(spec.get(m, {}).get("objectives", [])) > 1
-            if c != m and (algo[c] in ("single", "random", "zero_order", "zero_order_greedy") or (algo[c] == "ga" and several)):
+            control = algo[c] in ("single", "random", "zero_order", "zero_order_greedy")
+            if c != m and (control or (algo[c] == "ga" and several)):
                 out.append((m, c))
     return out
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from harness.errors import HarnessError
-from harness.metrics import agreement, answer, convergence, correlations, fid, geneval, groups, judges, paired, summary
+from harness.metrics import (agreement, answer, convergence, correlations, fid, geneval, groups, judges, paired, spent,
+                             summary)
 
 GROUP = "harness.metrics"
 
@@ -43,6 +44,9 @@ BUILTIN = (
     MetricSection("convergence", convergence.section, f"{R}:render_convergence", False,
                   {"hypervolume": "pymoo HV of the first front, scores normalized by each critic's range to losses "
                                   "in [0, 1], reference point 1.1 in every objective"}),
+    MetricSection("nfe", spent.section, "harness.report.spent:render_nfe", False,
+                  {"nfe": "function evaluations: denoiser steps per image (with guidance one doubled batch), one per "
+                          "GAN image; each method's mean, min and max over its jobs against the run's budget"}),
     MetricSection("paired", paired.section, f"{R}:render_paired", True),
     MetricSection("answer", answer.section, f"{R}:render_answer", True),
     MetricSection("agreement", agreement.section, f"{R}:render_agreement", True),

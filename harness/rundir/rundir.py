@@ -234,10 +234,11 @@ class RunDir:
         save_png(folder / layout.SELECTED_PNG, result.selected_image)
         for i, image in enumerate(result.images):
             save_png(folder / layout.population_png(i), image)
-        write_npz(folder / layout.LATENTS, latents=result.X, selected=result.selected)
+        write_npz(folder / layout.LATENTS, latents=result.X, selected=result.selected, **(result.trajectory or {}))
         write_json(folder / layout.RESULT, {
             **key.record(), "caption": caption, "pick": result.pick, "selected": result.selected,
-            "picks": result.picks, "evaluations": result.evaluations, "selected_scores": result.selected_scores})
+            "picks": result.picks, "evaluations": result.evaluations, "selected_scores": result.selected_scores,
+            **result.spent})
         write_parquet(folder / layout.JOB_ARCHIVE, rows)
 
     def job_problems(self, key: JobKey, population: int | None = None) -> dict[str, str]:

@@ -185,4 +185,4 @@ def run_problem(method, search, generator, scorer, seed: int) -> dict:
     every = measures(scorer, images)
     by_policy = {p: {k: float(v[i]) for k, v in every.items()} for p, i in result.picks.items()}
     return {"final": final, "picked": final[result.selected], "evaluations": result.evaluations,
-            "pick": method.pick, "by_policy": by_policy}
+            "nfe": result.spent.get("nfe"), "pick": method.pick, "by_policy": by_policy}

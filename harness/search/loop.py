@@ -37,6 +37,7 @@ class GenerationRecord:
     evaluations: int  # generator + critic evaluations so far
     selected: int | None = None  # index of the final pick (last generation only)
     classes: dict[str, np.ndarray] | None = None  # top_class, top_class_weight, effective_classes (class genomes)
+    spent: dict | None = None  # nfe, decoder_calls, critic_images so far (checkpointed with the strategy)
 
 
 @dataclass
@@ -53,6 +54,8 @@ class SearchResult:
     evaluations: int
     history: list[GenerationRecord] = field(default_factory=list)
     picks: dict[str, int] = field(default_factory=dict)  # every pick policy -> its index (selected = picks[pick])
+    spent: dict = field(default_factory=dict)  # nfe, decoder_calls, critic_images, budget_nfe (harness.search.budget)
+    trajectory: dict | None = None  # evo_trajectory: each individual's start_step and noise_seed (latents.npz)
 
     @property
     def selected_image(self) -> np.ndarray:
@@ -76,20 +79,37 @@ def objective_index(method: MethodConfig, names) -> list[int]:
 
 
 def new_strategy(method: MethodConfig, search: SearchConfig, generator, seed: int, names) -> Strategy:
-    """A fresh strategy whose initial latents depend only on (generator, seed): shared by all methods."""
-    X0 = generator.initial_latents(search.population, seed)
+    """A fresh strategy whose initial latents depend only on (generator, seed): shared by all methods. Its
+    generations are those the run's NFE budget pays for (harness.search.budget)."""
+    from harness.search.budget import plan as budget_plan
+
+    if method.algorithm == "evo_trajectory" and getattr(generator, "scheduler", None) is None:
+        from harness.errors import HarnessError
+
+        raise HarnessError(f"method {method.name!r} evolves states along the denoising path: it needs "
+                           f"models.generator=diffusion with generator.scheduler=ddim")
+    plan = budget_plan(method, search, getattr(generator, "nfe_per_image", 1))
+    if method.algorithm == "evo_trajectory":
+        from harness.search.trajectory import TrajectoryStrategy
+
+        X0 = generator.initial_latents(plan.sizes[0], seed)
+        return TrajectoryStrategy(method, X0, seed, objective_index(method, names), plan)
+    X0 = generator.initial_latents(plan.search.population, seed)
     xl, xu = generator.bounds()
-    return make_strategy(method, search, X0, xl, xu, seed, objective_index(method, names), generator.blocks())
+    return make_strategy(method, plan.search, X0, xl, xu, seed, objective_index(method, names), generator.blocks())
 
 
 def run_search(caption, method: MethodConfig, scorer, generator, search: SearchConfig, seed: int,
-               callbacks=(), strategy: Strategy | None = None, evaluations: int = 0, timer=None) -> SearchResult:
+               callbacks=(), strategy: Strategy | None = None, evaluations: int = 0, timer=None,
+               spent: dict | None = None) -> SearchResult:
     """Evolve latents for `caption` (a caption object with id, text and requirements, or its text) with
     `method`; resume from `strategy` when given. A text-conditioned generator is conditioned on the caption.
 
-    evaluations: how many evaluations the restored strategy had already spent.
+    evaluations, spent: how many evaluations (and NFE, decoder calls, critic images) the restored strategy had
+    already spent.
     timer: an optional harness.perf.Stopwatch charged with the optimizer, generator and critic phases.
     """
+    from harness.search.budget import budget_nfe
     caption_object, caption = caption, getattr(caption, "text", caption)
     generator.condition(caption_object)
     names = list(scorer.names)  # the run's critics: every one is scored for every method
@@ -98,11 +118,17 @@ def run_search(caption, method: MethodConfig, scorer, generator, search: SearchC
     scorer.context(caption)  # caption words checked before any image is made
     history = []
 
+    spent = dict(spent or {"nfe": 0, "decoder_calls": 0, "critic_images": 0})
+    spent["budget_nfe"] = budget_nfe(search, getattr(generator, "nfe_per_image", 1))
     while strategy.has_next:
         with phase(timer, "optimizer"):
             X = strategy.ask(generator.initial_latents)
-        with phase(timer, "generator"):
-            images = quantize(generator.decode(X))  # scored exactly as stored (8-bit PNG), so rescoring matches
+        before = dict(getattr(generator, "counters", {}))
+        with phase(timer, "generator"):  # scored exactly as stored (8-bit PNG), so rescoring matches
+            images = quantize(strategy.decode(generator, X) if hasattr(strategy, "decode") else generator.decode(X))
+        for key in ("nfe", "decoder_calls"):
+            spent[key] += getattr(generator, "counters", {}).get(key, 0) - before.get(key, 0)
+        spent["critic_images"] += len(X)
         named = scorer.score(images, caption, timer=timer)
         S = np.stack([named[n] for n in names], axis=1)
         payload = to_uint8(images)
@@ -111,7 +137,8 @@ def run_search(caption, method: MethodConfig, scorer, generator, search: SearchC
         evaluations += len(X)
         pop = strategy.population()
         record = GenerationRecord(strategy.generation - 1, pop.X, dict(zip(names, pop.scores.T)),
-                                  pareto_ranks(pop.scores[:, index]), evaluations, classes=generator.class_info(pop.X))
+                                  pareto_ranks(pop.scores[:, index]), evaluations, classes=generator.class_info(pop.X),
+                                  spent=dict(spent))
         if not strategy.has_next:
             record.selected = PICKS[method.pick](pop.scores[:, index], record.scores)
         history.append(record)
@@ -123,4 +150,5 @@ def run_search(caption, method: MethodConfig, scorer, generator, search: SearchC
     ranks = pareto_ranks(pop.scores[:, index])
     picks = all_picks(pop.scores[:, index], named)
     return SearchResult(caption, method.name, seed, method.pick, picks[method.pick], pop.X, named, ranks, pop.payload,
-                        evaluations, history, picks)
+                        evaluations, history, picks, spent,
+                        strategy.trajectory() if hasattr(strategy, "trajectory") else None)

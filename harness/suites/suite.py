@@ -212,6 +212,14 @@ def load_suite(path: Path, methods: str | None = None, seeds: str | None = None,
         raise ConfigError(str(exc).replace(f"{where}:", f"{where}: overrides/metrics:", 1)) from None
     run = build_run_config(base, sets=sets, where="--set" if sets else where, models__profile=models, device=device)
     run = with_critics(run, method_cfgs, "--set" if sets else where)
+    from harness.search.budget import plan, steps_per_image
+
+    for method in method_cfgs:  # every method can run under the budget, before any model loads
+        diffusion = (run.models.generator or "").split(":", 1)[0] == "diffusion"
+        if method.algorithm == "evo_trajectory" and not (diffusion and run.generator.scheduler == "ddim"):
+            raise ConfigError(f"method {method.name!r} evolves states along the denoising path: it needs "
+                              f"models.generator=diffusion with generator.scheduler=ddim (a multi-step sampler)")
+        plan(method, run.search, steps_per_image(run))
 
     from harness.suites.tokens import check_caption_lengths, script_warnings
 
