@@ -172,3 +172,14 @@ def test_ablate_budgets_draws_score_against_nfe_answer_first(tmp_path):
     spent = {b: json.loads((out / f"nfe={b}" / "metrics.json").read_text())["nfe"]["methods"] for b in (64, 128)}
     assert spent[64]["evo_trajectory"]["nfe"]["value"] == 64 and spent[128]["four_objective"]["nfe"]["value"] == 128
     shutil.rmtree(out)
+
+
+def test_compare_flags_runs_of_different_compute():
+    from harness.analysis.compare import describe_mismatch
+
+    def manifest(nfe):
+        return {"jobs": [{"method": "best_of_n", "nfe": nfe}, {"method": "no_selection", "nfe": 8}]}
+
+    assert describe_mismatch(manifest(128), manifest(128)) == []
+    assert describe_mismatch(manifest(64), manifest(128)) == [
+        "compute differs (NFE per job) for best_of_n: not an equal-compute comparison"]
