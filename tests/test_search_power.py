@@ -147,6 +147,7 @@ def tuple_key(rec):
     return JobKey.of(rec)
 
 
+@pytest.mark.slow  # 10 s: the default run keeps its 4-minute budget; .ci/run runs it
 def test_known_answer_default_search_beats_best_of_n(tiny_system):
     """On the tiny profile's known-answer problem (hidden one-class target), the default genome and
     operators (four_objective) close more of the normalised gap than best_of_n picked by the same policy at

@@ -183,3 +183,32 @@ def test_compare_flags_runs_of_different_compute():
     assert describe_mismatch(manifest(128), manifest(128)) == []
     assert describe_mismatch(manifest(64), manifest(128)) == [
         "compute differs (NFE per job) for best_of_n: not an equal-compute comparison"]
+
+
+def test_a_v_prediction_pipeline_runs_the_loop_exactly_and_keeps_its_noise(tiny_pipeline):
+    """SD 2.1 (768 px) predicts v, not the noise: the loop still equals diffusers' pipeline (random weights, the
+    tiny architecture with SD 2.1's prediction_type), and the kept prediction is the noise, so the state mutation
+    moves the noise part: for x = sqrt(a) x0 + sqrt(1 - a) e and v = sqrt(a) e - sqrt(1 - a) x0 it returns e."""
+    import diffusers
+
+    from harness.generators import DiffusionGenerator
+
+    config = {**tiny_pipeline.scheduler.config, "prediction_type": "v_prediction"}
+    pipe = diffusers.StableDiffusionPipeline(**{**tiny_pipeline.components,
+                                                "scheduler": diffusers.EulerDiscreteScheduler.from_config(config)})
+    pipe.set_progress_bar_config(disable=True)
+    gen = DiffusionGenerator(pipe, steps=6, guidance=2.0, scheduler="ddim", eta=0.0)
+    gen.condition("a red bus.")
+    X = gen.initial_latents(2, 0)
+    reference = diffusers.StableDiffusionPipeline(**pipe.components)
+    reference.scheduler = diffusers.DDIMScheduler.from_config(config)
+    reference.set_progress_bar_config(disable=True)
+    embeds = {k: v.repeat(2, 1, 1) for k, v in gen.encoding("a red bus.").items()}
+    theirs = reference(**embeds, latents=torch.tensor(X, dtype=torch.float32).reshape(2, *gen.latent_shape),
+                       num_inference_steps=6, guidance_scale=2.0, eta=0.0, output_type="pt").images
+    assert torch.equal(gen.decode(X), theirs.clamp(0, 1))
+    t = gen.scheduler.timesteps[2]
+    a = gen.scheduler.alphas_cumprod[int(t)]
+    x0, e = torch.randn(2, 4, 8, 8), torch.randn(2, 4, 8, 8)
+    x = a.sqrt() * x0 + (1 - a).sqrt() * e
+    torch.testing.assert_close(gen.noise_prediction(a.sqrt() * e - (1 - a).sqrt() * x0, x, t), e)

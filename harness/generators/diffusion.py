@@ -138,6 +138,18 @@ class DiffusionGenerator(Generator):
                 for k, (s, e) in kept.items()}
         return torch.cat(images).clamp(0.0, 1.0), kept
 
+    def noise_prediction(self, output: torch.Tensor, x: torch.Tensor, t) -> torch.Tensor:
+        """The model's output at state x (timestep t) as the noise it predicts, whatever the scheduler's
+        prediction_type: epsilon as is; v (SD 2.1 at 768 px) as sqrt(a) v + sqrt(1 - a) x; a sample x0 as
+        (x - sqrt(a) x0) / sqrt(1 - a)."""
+        kind = self.scheduler.config.prediction_type
+        a = self.scheduler.alphas_cumprod[int(t)].to(x.device, x.dtype)
+        if kind == "v_prediction":
+            return a.sqrt() * output + (1 - a).sqrt() * x
+        if kind == "sample":
+            return (x - a.sqrt() * output) / (1 - a).sqrt()
+        return output
+
     def _denoise(self, x: torch.Tensor, start: int, seeds: np.ndarray, keep: tuple):
         b, guided = len(x), self.guidance > 1.0
         enc = self.encoding(self._caption)
@@ -153,7 +165,8 @@ class DiffusionGenerator(Generator):
                 uncond, text = eps.chunk(2)
                 eps = uncond + self.guidance * (text - uncond)
             if i in keep:
-                trail[i] = (x.reshape(b, -1).float().cpu().numpy(), eps.reshape(b, -1).float().cpu().numpy())
+                noise = self.noise_prediction(eps, x, t)
+                trail[i] = (x.reshape(b, -1).float().cpu().numpy(), noise.reshape(b, -1).float().cpu().numpy())
             noise = step_noise(seeds, i, self.latent_shape).to(x.device, x.dtype) if self.eta > 0 else None
             x = self.scheduler.step(eps, t, x, eta=self.eta, variance_noise=noise, return_dict=False)[0]
         vae = self.pipe.vae
