@@ -134,31 +134,12 @@ def test_evo_trajectory_spends_the_budget_and_its_population_re_decodes(tiny_sys
 
 
 @pytest.mark.slow
-def test_smoke_multistep_runs_every_method_at_one_budget_and_restores(tmp_path):
-    """`harness run suites/smoke_multistep`: every method incl. evo_trajectory at 128 NFE, nfe in the manifest's job
-    records and in metrics.json; a deleted evo_trajectory image is restored from latents.npz byte for byte."""
-    out = tmp_path / "run"
-    proc = harness_cli("run", str(REPO / "suites" / "smoke_multistep"), "--out", str(out))
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert {"evo_trajectory", "evo_trajectory_four", "best_of_n", "four_objective"} <= set(manifest["methods"])
-    for record in manifest["jobs"]:
-        assert record["budget_nfe"] == 128 and record["nfe"] == (8 if record["method"] == "no_selection" else 128)
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["nfe"]["budget_nfe"] == 128 and metrics["nfe"]["equal"] is True
-    assert metrics["nfe"]["methods"]["evo_trajectory"]["nfe"]["value"] == 128
-    assert "## Compute" in (out / "report.md").read_text()
-    job = next(p for p in (out / "jobs").rglob("latents.npz") if "evo_trajectory" in str(p) and "four" not in str(p))
-    png = job.parent / "population" / "0003.png"
-    before = png.read_bytes()
-    png.unlink()
-    proc = harness_cli("run", str(REPO / "suites" / "smoke_multistep"), "--out", str(out))
-    assert proc.returncode == 0 and "restored from latents.npz" in proc.stdout + proc.stderr
-    assert png.read_bytes() == before
-
-
-@pytest.mark.slow
-def test_ablate_budgets_draws_score_against_nfe_answer_first(tmp_path):
+def test_budgets_run_every_method_at_equal_nfe_answer_first_and_restore(tmp_path):
+    """`harness ablate suites/smoke_multistep --budgets 64,128`: budgets.md opens with the answer, the figures say
+    nfe; each budget's run has every method incl. evo_trajectory at that NFE (no_selection: one image of 8 steps)
+    in the manifest's job records and metrics.json. The 128 run is `harness run suites/smoke_multistep` (its own
+    budget): rerun as such after a deleted evo_trajectory image, it restores the image from latents.npz byte for
+    byte."""
     out = tmp_path / "budgets"
     proc = harness_cli("ablate", str(REPO / "suites" / "smoke_multistep"), "--budgets", "64,128", "--out", str(out))
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -169,8 +150,25 @@ def test_ablate_budgets_draws_score_against_nfe_answer_first(tmp_path):
         assert (out / "figures" / f"{name}.png").stat().st_size > 10_000 and (out / "figures" / f"{name}.svg").exists()
     summary = json.loads((out / "budgets.json").read_text())
     assert summary["budgets"] == [64, 128] and summary["equal_compute"] == {"64": True, "128": True}
-    spent = {b: json.loads((out / f"nfe={b}" / "metrics.json").read_text())["nfe"]["methods"] for b in (64, 128)}
-    assert spent[64]["evo_trajectory"]["nfe"]["value"] == 64 and spent[128]["four_objective"]["nfe"]["value"] == 128
+    for budget in (64, 128):
+        run = out / f"nfe={budget}"
+        manifest = json.loads((run / "manifest.json").read_text())
+        assert {"evo_trajectory", "evo_trajectory_four", "best_of_n", "four_objective"} <= set(manifest["methods"])
+        for record in manifest["jobs"]:
+            assert record["budget_nfe"] == budget
+            assert record["nfe"] == (8 if record["method"] == "no_selection" else budget)
+        metrics = json.loads((run / "metrics.json").read_text())
+        assert metrics["nfe"]["budget_nfe"] == budget and metrics["nfe"]["equal"] is True
+        assert metrics["nfe"]["methods"]["evo_trajectory"]["nfe"]["value"] == budget
+        assert "## Compute" in (run / "report.md").read_text()
+    run = out / "nfe=128"
+    job = next(p for p in (run / "jobs").rglob("latents.npz") if p.parts[-3] == "evo_trajectory")
+    png = job.parent / "population" / "0003.png"
+    before = png.read_bytes()
+    png.unlink()
+    proc = harness_cli("run", str(REPO / "suites" / "smoke_multistep"), "--out", str(run))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "restored from latents.npz" in proc.stdout + proc.stderr and png.read_bytes() == before
     shutil.rmtree(out)
 
 
