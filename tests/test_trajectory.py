@@ -210,3 +210,36 @@ def test_a_v_prediction_pipeline_runs_the_loop_exactly_and_keeps_its_noise(tiny_
     x0, e = torch.randn(2, 4, 8, 8), torch.randn(2, 4, 8, 8)
     x = a.sqrt() * x0 + (1 - a).sqrt() * e
     torch.testing.assert_close(gen.noise_prediction(a.sqrt() * e - (1 - a).sqrt() * x0, x, t), e)
+
+
+def test_evo_trajectory_resumes_from_a_checkpoint_to_the_same_result(tiny_system, tiny_generators):
+    """The strategy is a checkpoint (a pickle): stopped after generation 1 and resumed, evo_trajectory ends with the
+    population, images and spend of the uninterrupted search."""
+    import pickle
+
+    from harness.config.schema import SearchConfig
+    from harness.search import load_method, run_search
+
+    gen, search, method = tiny_generators[DDIM], SearchConfig(population=4, offspring=4, nfe=128), \
+        load_method("evo_trajectory_four")
+    whole = run_search("a red bus.", method, tiny_system.scorer, gen, search, seed=3)
+
+    class Stop(Exception):
+        pass
+
+    class CheckpointThenStop:
+        def on_generation(self, record, strategy):
+            if record.generation == 1:
+                self.state = pickle.dumps({"strategy": strategy, "evaluations": record.evaluations,
+                                           "spent": record.spent})
+                raise Stop
+
+    stop = CheckpointThenStop()
+    with pytest.raises(Stop):
+        run_search("a red bus.", method, tiny_system.scorer, gen, search, seed=3, callbacks=[stop])
+    state = pickle.loads(stop.state)
+    resumed = run_search("a red bus.", method, tiny_system.scorer, gen, search, seed=3, strategy=state["strategy"],
+                         evaluations=state["evaluations"], spent=state["spent"])
+    assert np.array_equal(resumed.X, whole.X) and resumed.spent == whole.spent
+    assert all(np.array_equal(a, b) for a, b in zip(resumed.images, whole.images))
+    assert {k: v.tolist() for k, v in resumed.trajectory.items()} == {k: v.tolist() for k, v in whole.trajectory.items()}
