@@ -243,3 +243,27 @@ def test_evo_trajectory_resumes_from_a_checkpoint_to_the_same_result(tiny_system
     assert np.array_equal(resumed.X, whole.X) and resumed.spent == whole.spent
     assert all(np.array_equal(a, b) for a, b in zip(resumed.images, whole.images))
     assert {k: v.tolist() for k, v in resumed.trajectory.items()} == {k: v.tolist() for k, v in whole.trajectory.items()}
+
+
+def test_the_compute_section_flags_a_method_that_spent_a_different_budget():
+    """metrics.json `nfe`: a searching method under the budget by more than one generation, or over it, is flagged
+    and the comparison is not equal compute; no_selection's one image is by design."""
+    from types import SimpleNamespace
+
+    from harness.metrics.spent import section
+
+    def job(method, nfe):
+        return {"method": method, "status": "done", "nfe": nfe, "budget_nfe": 128, "decoder_calls": nfe // 8,
+                "critic_images": nfe // 8}
+
+    config = {"models": {"generator": "diffusion"}, "generator": {"steps": 8}, "search": {"population": 4,
+                                                                                         "offspring": 4}}
+    methods = {"no_selection": {"algorithm": "single"}, "best_of_n": {"algorithm": "random"},
+               "evo_trajectory": {"algorithm": "evo_trajectory"}}
+    fair = section(SimpleNamespace(manifest={"config": config, "methods": methods, "jobs": [
+        job("no_selection", 8), job("best_of_n", 128), job("evo_trajectory", 126)]}))
+    assert fair["equal"] is True and fair["flagged"] == [] and fair["methods"]["evo_trajectory"]["nfe"]["value"] == 126
+    unfair = section(SimpleNamespace(manifest={"config": config, "methods": methods, "jobs": [
+        job("no_selection", 8), job("best_of_n", 64), job("evo_trajectory", 136)]}))
+    assert unfair["equal"] is False and unfair["flagged"] == ["best_of_n", "evo_trajectory"]
+    assert "not an equal-compute comparison" in unfair["methods"]["best_of_n"]["flag"]
