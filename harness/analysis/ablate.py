@@ -33,12 +33,18 @@ class Sweep:
         return [k for k, _ in self.fields]
 
 
+def is_swept(item: str) -> bool:
+    """Does `--set KEY=V1,V2` sweep (a comma outside a YAML list or mapping)?"""
+    raw = item.split("=", 1)[-1]
+    return "," in raw and not raw.strip().startswith(("[", "{"))
+
+
 def parse_sweep(sets: list[str]) -> Sweep:
     fixed, fields = [], []
     for item in sets:
         key, _ = parse_set(item)
         raw = item.split("=", 1)[1]
-        if "," in raw and not raw.strip().startswith(("[", "{")):
+        if is_swept(item):
             values = [v.strip() for v in raw.split(",")]
             if any(not v for v in values) or len(set(values)) != len(values):
                 raise ConfigError(f"--set {item!r}: the swept values must be distinct and non-empty")

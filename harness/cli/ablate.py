@@ -97,13 +97,14 @@ def ablate(
 def critic_ablation(suite, method, add, sets, out, methods, seeds, models, device, limit, with_controls=False,
                     caption_figures=3) -> None:
     """`--leave-one-out METHOD` / `--add-critic NAME`: the effect of removing or adding each score."""
+    from harness.analysis.ablate import is_swept
     from harness.analysis.critic_ablation import run_critic_ablation
     from harness.cli.progress import observing
     from harness.errors import ConfigError
 
     if methods:
         raise ConfigError("--methods does not apply with --leave-one-out/--add-critic: the variants are the methods")
-    swept = [s for s in sets if "," in s.split("=", 1)[-1] and not s.split("=", 1)[-1].strip().startswith(("[", "{"))]
+    swept = [s for s in sets if is_swept(s)]
     if swept:
         raise ConfigError(f"--set {swept[0]}: --leave-one-out/--add-critic run one configuration, so a swept value "
                           "(KEY=V1,V2) does not apply; run the sweep as its own `harness ablate SUITE --set KEY=V1,V2`, "
@@ -145,12 +146,13 @@ def critic_ablation(suite, method, add, sets, out, methods, seeds, models, devic
 
 def budget_ablation(suite, budgets, sets, out, methods, seeds, models, device, limit) -> None:
     """`--budgets B1,B2`: every method at each NFE budget, score against compute, answer first."""
+    from harness.analysis.ablate import is_swept
     from harness.analysis.budgets import parse_budgets, run_budgets
     from harness.cli.progress import observing
     from harness.errors import ConfigError
 
     values = parse_budgets(budgets)
-    swept = [s for s in sets if "," in s.split("=", 1)[-1] and not s.split("=", 1)[-1].strip().startswith(("[", "{"))]
+    swept = [s for s in sets if is_swept(s)]
     if swept:
         raise ConfigError(f"--set {swept[0]}: --budgets sweeps the budget only; sweep other settings as their own "
                           "`harness ablate SUITE --set KEY=V1,V2`")
