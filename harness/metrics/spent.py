@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.metrics.stats import value_entry
+from harness.search.budget import is_diffusion
 
 KEYS = ("nfe", "decoder_calls", "critic_images")
 
@@ -31,7 +32,7 @@ def section(ctx) -> dict:
         algorithm = spec.get(method, {}).get("algorithm")
         if budget is not None and algorithm != "single":
             config = ctx.manifest.get("config", {})
-            diffusion = str(config.get("models", {}).get("generator") or "").split(":")[0] == "diffusion"
+            diffusion = is_diffusion(config.get("models", {}).get("generator"))
             steps = int(config.get("generator", {}).get("steps", 1)) if diffusion else 1
             search = config.get("search", {})
             slack = max(steps * max(int(search.get("offspring", 1)), int(search.get("population", 1))), 0.05 * budget)

@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from harness.config.schema import MethodConfig, SearchConfig
 from harness.errors import ConfigError
 
-INITIAL = ("nsga2", "ga", "random", "zero_order", "zero_order_greedy")  # methods that search the initial latents
-
-
 @dataclass(frozen=True)
 class Plan:
     search: SearchConfig  # the method's own search settings (generations paid by the budget)
@@ -33,10 +30,21 @@ class Plan:
         return len(self.sizes) if self.sizes else self.search.generations
 
 
+def is_diffusion(generator: str | None) -> bool:
+    """Does `models.generator` name a diffusion pipeline (`diffusion` or `diffusion:ID`)?"""
+    return (generator or "").split(":", 1)[0] == "diffusion"
+
+
 def steps_per_image(cfg) -> int:
     """NFE of one image from noise: the diffusion generator's steps, 1 for a GAN (cfg: a RunConfig)."""
-    generator = cfg.models.generator or ""
-    return int(cfg.generator.steps) if generator.split(":", 1)[0] == "diffusion" else 1
+    return int(cfg.generator.steps) if is_diffusion(cfg.models.generator) else 1
+
+
+def check_sampler(method: MethodConfig, multistep: bool) -> None:
+    """evo_trajectory evolves states along the denoising path: it needs a sampler that can start part-way."""
+    if method.algorithm == "evo_trajectory" and not multistep:
+        raise ConfigError(f"method {method.name!r} evolves states along the denoising path: it needs "
+                          f"models.generator=diffusion with generator.scheduler=ddim (a multi-step sampler)")
 
 
 def budget_nfe(search: SearchConfig, steps: int) -> int:

@@ -81,13 +81,9 @@ def objective_index(method: MethodConfig, names) -> list[int]:
 def new_strategy(method: MethodConfig, search: SearchConfig, generator, seed: int, names) -> Strategy:
     """A fresh strategy whose initial latents depend only on (generator, seed): shared by all methods. Its
     generations are those the run's NFE budget pays for (harness.search.budget)."""
-    from harness.search.budget import plan as budget_plan
+    from harness.search.budget import check_sampler, plan as budget_plan
 
-    if method.algorithm == "evo_trajectory" and getattr(generator, "scheduler", None) is None:
-        from harness.errors import HarnessError
-
-        raise HarnessError(f"method {method.name!r} evolves states along the denoising path: it needs "
-                           f"models.generator=diffusion with generator.scheduler=ddim")
+    check_sampler(method, getattr(generator, "scheduler", None) is not None)
     plan = budget_plan(method, search, getattr(generator, "nfe_per_image", 1))
     if method.algorithm == "evo_trajectory":
         from harness.search.trajectory import TrajectoryStrategy

@@ -212,13 +212,11 @@ def load_suite(path: Path, methods: str | None = None, seeds: str | None = None,
         raise ConfigError(str(exc).replace(f"{where}:", f"{where}: overrides/metrics:", 1)) from None
     run = build_run_config(base, sets=sets, where="--set" if sets else where, models__profile=models, device=device)
     run = with_critics(run, method_cfgs, "--set" if sets else where)
-    from harness.search.budget import plan, steps_per_image
+    from harness.search.budget import check_sampler, is_diffusion, plan, steps_per_image
 
+    multistep = is_diffusion(run.models.generator) and run.generator.scheduler == "ddim"
     for method in method_cfgs:  # every method can run under the budget, before any model loads
-        diffusion = (run.models.generator or "").split(":", 1)[0] == "diffusion"
-        if method.algorithm == "evo_trajectory" and not (diffusion and run.generator.scheduler == "ddim"):
-            raise ConfigError(f"method {method.name!r} evolves states along the denoising path: it needs "
-                              f"models.generator=diffusion with generator.scheduler=ddim (a multi-step sampler)")
+        check_sampler(method, multistep)
         plan(method, run.search, steps_per_image(run))
 
     from harness.suites.tokens import check_caption_lengths, script_warnings
