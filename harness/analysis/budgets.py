@@ -102,24 +102,24 @@ def summarise(budgets: list[int], metrics: list[dict | None], cfg) -> dict:
         jobs[j].to_numpy(dtype=np.float64)).any()]
     methods = list(dict.fromkeys(jobs["method"]))
     spent = {b: {m: e["nfe"]["value"] for m, e in (mm.get("nfe", {}).get("methods") or {}).items()} for b, mm in usable}
-    curves = {}
-    for name in judges + critics:
-        curves[name] = {m: [dict(nfe=b, spent=spent.get(b, {}).get(m), **_entry(column_entry(
-            jobs[(jobs["budget"] == b) & (jobs["method"] == m)], name, cfg))) for b, _ in usable
-            if ((jobs["budget"] == b) & (jobs["method"] == m)).any()] for m in methods}
-    gaps = {}
-    if "text_image" in jobs:
-        z = lambda c: (jobs[c] - jobs[c].mean()) / (jobs[c].std(ddof=0) or 1.0)  # noqa: E731
-        for j in judges:
-            jobs[f"gap|{j}"] = z("text_image") - z(j)
-            gaps[j] = {m: [dict(nfe=b, **_entry(column_entry(jobs[(jobs["budget"] == b) & (jobs["method"] == m)],
-                                                              f"gap|{j}", cfg)))
-                           for b, _ in usable if ((jobs["budget"] == b) & (jobs["method"] == m)).any()]
-                       for m in methods}
+    gapped = judges if "text_image" in jobs else []
+    z = lambda c: (jobs[c] - jobs[c].mean()) / (jobs[c].std(ddof=0) or 1.0)  # noqa: E731
+    for j in gapped:
+        jobs[f"gap|{j}"] = z("text_image") - z(j)
+    cells = {key: group for key, group in jobs.groupby(["method", "budget"], sort=False)}  # (method, budget) -> jobs
+
+    def series(column: str, with_spent: bool) -> dict:
+        """Per method, each budget's mean of caption means of `column` with its interval over captions."""
+        return {m: [dict(nfe=b, **({"spent": spent.get(b, {}).get(m)} if with_spent else {}),
+                         **_entry(column_entry(cells[m, b], column, cfg))) for b, _ in usable if (m, b) in cells]
+                for m in methods}
+
+    curves = {name: series(name, True) for name in judges + critics}
+    gaps = {j: series(f"gap|{j}", False) for j in gapped}
     return {"budgets": budgets, "methods": methods, "judges": judges, "critics": critics, "curves": curves,
             "hacking_gap": gaps, "gap_definition": "z(in-loop text_image) - z(judge), z over the picked images "
                                                    "of every budget together",
-            "answer": answer(jobs, [b for b, _ in usable], methods, judges, usable[0][1], cfg),
+            "answer": answer(jobs, [b for b, _ in usable], methods, judges, cfg),
             "equal_compute": {b: bool(m.get("nfe", {}).get("equal")) for b, m in usable},
             "flagged": {b: m.get("nfe", {}).get("flagged", []) for b, m in usable}}
 
@@ -129,8 +129,7 @@ def _entry(e: dict) -> dict:
     return {"value": e.get("value"), "lo": lo, "hi": hi, "n": e.get("n"), "captions": e.get("captions")}
 
 
-def answer(jobs: pd.DataFrame, budgets: list[int], methods: list[str], judges: list[str], metrics: dict, cfg
-           ) -> list[dict]:
+def answer(jobs: pd.DataFrame, budgets: list[int], methods: list[str], judges: list[str], cfg) -> list[dict]:
     """Per budget and held-out judge: the method with the highest mean against every other (one family)."""
     from harness.analysis.effects import family
     from harness.metrics.compute import DIRECTIONS
