@@ -125,7 +125,9 @@ class DiffusionGenerator(Generator):
         x = torch.as_tensor(np.asarray(states), dtype=torch.float32, device=self.device)
         seeds = np.asarray(seeds, dtype=np.uint64)
         images, kept = [], {k: ([], []) for k in keep}
-        with torch.inference_mode():
+        from harness.models.precision import autocast
+
+        with torch.inference_mode(), autocast(self.device, self.precision):  # as decode runs: the same images
             for lo in range(0, len(x), self.batch_size):
                 part = x[lo:lo + self.batch_size].reshape(-1, *self.latent_shape)
                 out, trail = self._denoise(part, start, seeds[lo:lo + self.batch_size], keep)
