@@ -56,10 +56,9 @@ def describe_mismatch(ma: dict, mb: dict) -> list[str]:
     for section in ("critics", "search", "generator", "models"):
         if ma.get("config", {}).get(section) != mb.get("config", {}).get(section):
             notes.append(f"config section '{section}' differs")
-    spent = [sorted({(r["method"], r.get("nfe")) for r in m.get("jobs", []) if r.get("nfe") is not None})
-             for m in (ma, mb)]
-    differ = sorted({method for method, nfe in set(spent[0]) ^ set(spent[1])
-                     if method in {x for x, _ in spent[0]} & {x for x, _ in spent[1]}})
+    spent = [{(r["method"], r["nfe"]) for r in m.get("jobs", []) if r.get("nfe") is not None} for m in (ma, mb)]
+    shared = {method for method, _ in spent[0]} & {method for method, _ in spent[1]}
+    differ = sorted({method for method, _ in spent[0] ^ spent[1]} & shared)
     if differ:
         notes.append(f"compute differs (NFE per job) for {', '.join(differ)}: not an equal-compute comparison")
     return notes
